@@ -1,0 +1,68 @@
+"""The run directory: file names and the raw request log format, defined once.
+
+`careerload run` writes a run directory; `careerload report` / `compare` read it.
+Both sides import the names below so the format lives in one place.
+
+    results/<scenario>-<UTC timestamp YYYYmmddTHHMMSSZ>/
+        run.json                  what ran (see RUN_JSON_KEYS)
+        locust_stats.csv          Locust's final per-endpoint stats (can lag: see DESIGN.md)
+        locust_stats_history.csv  Locust's --csv-full-history time series
+        locust_failures.csv       Locust's failures
+        locust_exceptions.csv     Locust's exceptions
+        locust_report.html        Locust's own HTML report
+        requests.csv              the raw request log, one row per request (REQUEST_LOG_COLUMNS)
+        requests-<worker>.csv     per-worker raw logs in distributed runs (merged into requests.csv)
+        server/                   server-side snapshots (Redis INFO, pg_stat_statements)
+        summary.json report.md report.html junit.xml charts/*.png   written by the analysis
+
+The raw request log is plain CSV with a header line, streamed row by row by a
+Locust listener (never held in memory):
+
+    ts           request start, Unix epoch seconds with millisecond precision
+    type         request type / method: GET, POST, ..., SQL, TASK (scrape completion)
+    name         route template, e.g. /api/v1/jobs/{id}; never a raw id
+    rt_ms        response time in milliseconds (float, 3 decimals)
+    size         response body length in bytes
+    ok           1 success, 0 failure
+    error        failure message (empty when ok); commas and newlines are quoted CSV-style
+    user         the persona (Locust user class name), e.g. BrowsingUser
+    worker       worker id ("local" in a single-process run)
+"""
+
+from __future__ import annotations
+
+RUN_JSON = "run.json"
+CSV_PREFIX = "locust"
+STATS_CSV = f"{CSV_PREFIX}_stats.csv"
+HISTORY_CSV = f"{CSV_PREFIX}_stats_history.csv"
+FAILURES_CSV = f"{CSV_PREFIX}_failures.csv"
+EXCEPTIONS_CSV = f"{CSV_PREFIX}_exceptions.csv"
+LOCUST_HTML = f"{CSV_PREFIX}_report.html"
+REQUEST_LOG = "requests.csv"
+WORKER_REQUEST_LOG = "requests-{worker}.csv"
+SERVER_DIR = "server"
+
+SUMMARY_JSON = "summary.json"
+REPORT_MD = "report.md"
+REPORT_HTML = "report.html"
+JUNIT_XML = "junit.xml"
+CHARTS_DIR = "charts"
+
+REQUEST_LOG_COLUMNS = ("ts", "type", "name", "rt_ms", "size", "ok", "error", "user", "worker")
+
+# run.json: a JSON object with (at least) these keys.
+#   scenario     name of the scenario (str)
+#   scenario_file path of the scenario file (str or null for --locust-csv)
+#   host         target base URL (str)
+#   options      the run's options as given (dict: time_scale, users, workers, ...)
+#   thresholds   the scenario's thresholds, as dicts (see scenarios.thresholds)
+#   versions     {"careerload": ..., "locust": ..., "python": ...}
+#   start, end   ISO 8601 UTC timestamps of the load window
+#   git_revision the repo's commit, or null
+#   workers      list of worker ids that took part
+#   lost_workers list of {"worker": id, "at": ISO timestamp}
+#   aborted      null, or the reason the run ended early (threshold abort, Ctrl-C)
+RUN_JSON_KEYS = (
+    "scenario", "scenario_file", "host", "options", "thresholds", "versions",
+    "start", "end", "git_revision", "workers", "lost_workers", "aborted",
+)
