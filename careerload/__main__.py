@@ -1,0 +1,5 @@
+import sys
+
+from careerload.cli import main
+
+sys.exit(main())
