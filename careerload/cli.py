@@ -19,7 +19,6 @@ import sys
 # Command modules, in the order `careerload --help` lists them.
 COMMAND_MODULES = (
     "careerload.cmd_up",
-    "careerload.cmd_target",
 )
 
 
