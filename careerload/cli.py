@@ -19,6 +19,7 @@ import sys
 # Command modules, in the order `careerload --help` lists them.
 COMMAND_MODULES = (
     "careerload.cmd_up",
+    "careerload.cmd_demo",
 )
 
 
