@@ -1,8 +1,9 @@
 """Job fingerprints: the identity of a posting across sources and re-posts.
 
-The seed generator and the scraper must agree on it, so it lives in one small
-module with no dependencies. Normalising case and whitespace makes the same
-posting seen on two boards collide, which is what deduplication counts.
+Must equal `seed_data.generators.fingerprint` (md5 of the stripped, lower-cased
+company|title|location), because the scraper deduplicates against seeded rows;
+it is repeated here so the backend does not import the seed's numpy/Faker stack.
+tests/test_target_api.py checks that the two agree.
 """
 
 from __future__ import annotations
@@ -11,6 +12,6 @@ import hashlib
 
 
 def job_fingerprint(company: str, title: str, location: str | None) -> str:
-    """A 16-hex-digit digest of the normalised (company, title, location)."""
-    parts = (" ".join((value or "").lower().split()) for value in (company, title, location))
-    return hashlib.sha1("|".join(parts).encode()).hexdigest()[:16]
+    """The hex md5 of the normalised (company, title, location)."""
+    key = "|".join(part.strip().lower() for part in (company, title, location or ""))
+    return hashlib.md5(key.encode()).hexdigest()

@@ -11,8 +11,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-JobStatus = Literal["not_applied", "applied", "interviewing", "offer", "rejected", "accepted", "withdrawn"]
-ApplicationStatus = Literal["submitted", "under_review", "interviewing", "offer", "rejected", "withdrawn"]
+JobStatus = Literal[
+    "not_applied", "applied", "interviewing", "offer", "rejected", "archived", "accepted", "withdrawn"
+]
+ApplicationStatus = Literal["submitted", "under_review", "interview", "offer", "rejected", "withdrawn"]
 ExperienceLevel = Literal["intern", "junior", "mid", "senior", "lead", "principal"]
 CoverLetterStyle = Literal["professional", "enthusiastic", "concise", "creative"]
 

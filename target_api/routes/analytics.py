@@ -41,7 +41,7 @@ top_companies AS (
 ),
 app_totals AS (
     SELECT count(*) AS total_applications,
-           count(*) FILTER (WHERE status IN ('interviewing', 'offer')) AS applications_progressing,
+           count(*) FILTER (WHERE status IN ('interview', 'offer')) AS applications_progressing,
            count(*) FILTER (WHERE status = 'offer') AS offers
     FROM applications WHERE user_id = %(user_id)s
 ),
