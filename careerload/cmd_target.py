@@ -9,6 +9,7 @@ use, a database that does not answer or has no schema.
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import sys
 
@@ -69,15 +70,14 @@ def run(args: argparse.Namespace) -> int:
     _check_port(args.host, args.port)
     _check_database(settings.database_url)
 
-    import uvicorn
-
+    argv = [sys.executable, "-m", "uvicorn", "target_api.main:app", "--host", args.host, "--port", str(args.port),
+            "--workers", str(args.workers), "--log-level", "info"]
+    if not args.access_log:
+        argv.append("--no-access-log")
     print(f"careerload: serving the reference backend on http://{args.host}:{args.port}/api/v1", file=sys.stderr)
-    uvicorn.run(
-        "target_api.main:app",
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        access_log=args.access_log,
-        log_level="info",
-    )
-    return 0
+    sys.stderr.flush()
+    # exec rather than uvicorn.run(): the process keeps its PID (whoever started it
+    # can stop it by PID) and uvicorn's spawned workers re-import uvicorn's own
+    # guarded __main__, not whichever script launched careerload.
+    os.execv(sys.executable, argv)
+    return 0  # not reached
