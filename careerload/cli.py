@@ -20,6 +20,7 @@ import sys
 COMMAND_MODULES = (
     "careerload.cmd_up",
     "careerload.cmd_demo",
+    "careerload.cmd_target",
 )
 
 
