@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "careerload.cmd_up",
     "careerload.cmd_demo",
     "careerload.cmd_target",
+    "careerload.cmd_explain",
 )
 
 

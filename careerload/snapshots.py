@@ -5,13 +5,15 @@ A background thread snapshots, at the start, every `interval_s` and at the end:
     server/redis.csv          ts, keyspace_hits, keyspace_misses, evicted_keys, ops_per_sec,
                               used_memory, app_hits, app_misses, app_errors
     server/pg_statements.csv  ts, queryid, query, calls, total_ms, mean_ms, rows,
-                              shared_blks_hit, shared_blks_read   (all statements of the database)
+                              shared_blks_hit, shared_blks_read   (all statements of the database
+                              but our own pg_stat_* reads)
     server/pg_connections.csv ts, total, active, idle, idle_in_transaction
     server/process.csv        ts, pids, cpu_percent, rss_bytes   (the backend's processes, when local)
 
 Counters are cumulative as the servers report them: the analysis takes the
 deltas over the run window (last snapshot minus first). `app_*` come from the
-backend's `/api/v1/cache/metrics` (the application's own hit/miss count), the
+backend's `/api/v1/cache/metrics` (the application's own hit/miss count; it
+needs a bearer token, which the run obtains by logging in as a persona), the
 rest from Redis INFO. A source that cannot be reached is skipped with one
 warning, never failing the run: the evidence is extra, the load is the point.
 """
@@ -45,7 +47,7 @@ STATEMENTS_SQL = """
 SELECT s.queryid, left(s.query, 2000), s.calls, s.total_exec_time, s.mean_exec_time, s.rows,
        s.shared_blks_hit, s.shared_blks_read
 FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
-WHERE d.datname = current_database() AND s.query NOT ILIKE '%pg_stat_statements%'
+WHERE d.datname = current_database() AND s.query NOT ILIKE '%pg_stat_%'
 """
 CONNECTIONS_SQL = """
 SELECT count(*), count(*) FILTER (WHERE state = 'active'), count(*) FILTER (WHERE state = 'idle'),
@@ -94,9 +96,10 @@ class ServerSnapshots:
     """Collects snapshots on a background thread between `start()` and `stop()`."""
 
     def __init__(self, run_dir: Path, *, database_url: str | None = None, redis_url: str | None = None,
-                 target_url: str | None = None, interval_s: float = 5.0) -> None:
+                 target_url: str | None = None, auth_token: str | None = None, interval_s: float = 5.0) -> None:
         self.dir = Path(run_dir) / SERVER_DIR
         self.database_url, self.redis_url, self.target_url = database_url, redis_url, target_url
+        self.auth_token = auth_token
         self.interval_s = interval_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -176,7 +179,10 @@ class ServerSnapshots:
         app: dict[str, Any] = {}
         if self.target_url:
             try:
-                with urllib.request.urlopen(f"{self.target_url.rstrip('/')}/api/v1/cache/metrics", timeout=3) as resp:
+                request = urllib.request.Request(f"{self.target_url.rstrip('/')}/api/v1/cache/metrics")
+                if self.auth_token:
+                    request.add_header("Authorization", f"Bearer {self.auth_token}")
+                with urllib.request.urlopen(request, timeout=3) as resp:
                     app = json.load(resp)
             except (OSError, ValueError) as exc:
                 self._warn("/cache/metrics", exc)
