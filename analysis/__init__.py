@@ -1,0 +1,6 @@
+"""Run analysis: statistics, thresholds, charts, reports and run comparison.
+
+Split by what each module produces (see the README's `careerload report`):
+load (reading a run directory), stats, verdict, summary (the one structure the
+writers read), charts, html, markdown, junit, report (the pipeline), compare.
+"""

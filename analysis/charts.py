@@ -1,0 +1,216 @@
+"""PNG charts (matplotlib, Agg backend, no display needed) for the report and the comparison.
+
+Each function draws one chart from the summary and the already-binned series in
+`RunStats` (a few hundred points at most, whatever the number of requests) and
+returns the file it wrote. `matplotlib.figure.Figure` is used directly rather
+than pyplot: no global figure registry to leak, nothing that wants a display.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from analysis.formatting import endpoint_label  # noqa: E402
+from analysis.stats import TIMELINE_QUANTILES, Distribution, RunStats, Timeline  # noqa: E402
+from analysis.summary import Summary  # noqa: E402
+from scenarios.thresholds import FAIL, LATENCY_METRICS, WARN  # noqa: E402
+
+DPI = 100
+STATUS_COLOURS = {"PASS": "#4c78a8", "NO_DATA": "#9d9d9d", WARN: "#f2a900", FAIL: "#d62728"}
+LEVEL_STYLE = {"target": {"color": "#f2a900", "linestyle": "--"}, "critical": {"color": "#d62728", "linestyle": "-"}}
+QUANTILE_COLOURS = {"p50": "#4c78a8", "p95": "#f58518", "p99": "#e45756"}
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart written to disk, with the title the HTML shows above it."""
+
+    title: str
+    path: Path
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    return path
+
+
+def _time_axis(timeline: Timeline) -> tuple[np.ndarray, str]:
+    """Minutes for runs longer than ten minutes, seconds otherwise."""
+    t = timeline.frame["t_s"].to_numpy()
+    if t.size and t.max() > 600:
+        return t / 60.0, "time since start (min)"
+    return t, "time since start (s)"
+
+
+def _bucket_note(timeline: Timeline) -> str:
+    return (f"{timeline.bucket_s:g} s buckets of the raw request log" if timeline.source == "raw request log"
+            else "Locust's stats history")
+
+
+def latency_over_time(summary: Summary, timeline: Timeline, path: Path) -> Chart:
+    """Aggregate p50/p95/p99 per bucket, with the aggregate latency thresholds as horizontal lines."""
+    fig = Figure(figsize=(10, 4.5))
+    ax = fig.add_subplot()
+    x, xlabel = _time_axis(timeline)
+    for key in TIMELINE_QUANTILES:
+        ax.plot(x, timeline.frame[f"{key}_ms"], label=key, color=QUANTILE_COLOURS[key], linewidth=1.2)
+    for result in summary.thresholds:
+        if result["scope"] == "aggregate" and result["metric"] in LATENCY_METRICS:
+            for level in ("target", "critical"):
+                if result[level] is not None:
+                    ax.axhline(result[level], linewidth=1, **LEVEL_STYLE[level],
+                               label=f"{result['metric']} {level} {result[level]:g} ms")
+    ax.set_title(f"Response time percentiles over time (all requests, {_bucket_note(timeline)})")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("response time (ms)")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize="small")
+    return Chart("Response time percentiles over time", _save(fig, path))
+
+
+def throughput_users(timeline: Timeline, path: Path) -> Chart:
+    """Requests/s on the left axis, Locust's user count on the right when it was recorded."""
+    fig = Figure(figsize=(10, 4.5))
+    ax = fig.add_subplot()
+    x, xlabel = _time_axis(timeline)
+    lines = ax.plot(x, timeline.frame["requests_per_s"], color="#4c78a8", label="requests/s")
+    users = timeline.frame["users"].to_numpy(dtype=float)
+    title = "Throughput and users over time"
+    if np.isfinite(users).any():
+        right = ax.twinx()
+        lines += right.plot(x, users, color="#54a24b", drawstyle="steps-post", label="users")
+        right.set_ylabel("users")
+        right.set_ylim(bottom=0)
+    else:
+        title += " (user count not recorded: no Locust history CSV)"
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("requests/s")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(lines, [line.get_label() for line in lines], loc="upper left", fontsize="small")
+    return Chart("Throughput and users over time", _save(fig, path))
+
+
+def failures_over_time(timeline: Timeline, path: Path) -> Chart:
+    """Failures/s, and the failure ratio per bucket on the right axis."""
+    fig = Figure(figsize=(10, 4.5))
+    ax = fig.add_subplot()
+    x, xlabel = _time_axis(timeline)
+    failures = timeline.frame["failures_per_s"].to_numpy(dtype=float)
+    requests = timeline.frame["requests_per_s"].to_numpy(dtype=float)
+    lines = ax.plot(x, failures, color="#d62728", label="failures/s")
+    right = ax.twinx()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(requests > 0, failures / requests * 100.0, np.nan)
+    lines += right.plot(x, ratio, color="#9d9d9d", linestyle=":", label="failure ratio (%)")
+    right.set_ylabel("failure ratio (%)")
+    right.set_ylim(bottom=0)
+    ax.set_title(f"Failures over time ({_bucket_note(timeline)})")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("failures/s")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(lines, [line.get_label() for line in lines], loc="upper left", fontsize="small")
+    return Chart("Failures over time", _save(fig, path))
+
+
+def endpoint_p95(summary: Summary, path: Path) -> Chart:
+    """Each endpoint's p95 as a bar, coloured by its p95 threshold's status, with the levels marked."""
+    rows = sorted((row for row in summary.endpoints if row["p95_ms"] is not None), key=lambda r: r["p95_ms"])
+    fig = Figure(figsize=(10, max(3.0, 0.32 * len(rows) + 1.6)))
+    ax = fig.add_subplot()
+    p95_thresholds = [r for r in summary.thresholds if r["metric"] == "p95"]
+    by_scope = {r["scope"]: r for r in p95_thresholds}
+    y = np.arange(len(rows))
+    colours = [STATUS_COLOURS[by_scope.get(f"endpoint:{endpoint_label(row)}", {}).get("status", "PASS")] for row in rows]
+    ax.barh(y, [row["p95_ms"] for row in rows], color=colours, label="p95 (bar colour: its threshold's status)")
+    marked = set()
+    for i, row in enumerate(rows):
+        result = by_scope.get(f"endpoint:{endpoint_label(row)}")
+        for level in ("target", "critical") if result else ():
+            if result[level] is not None:
+                style = LEVEL_STYLE[level]
+                ax.plot([result[level]], [i], marker="|", markersize=14, markeredgewidth=2.5, color=style["color"],
+                        linestyle="none", label=None if level in marked else f"endpoint p95 {level}")
+                marked.add(level)
+    aggregate = by_scope.get("aggregate")
+    for level in ("target", "critical") if aggregate else ():
+        if aggregate[level] is not None:
+            ax.axvline(aggregate[level], linewidth=1, **LEVEL_STYLE[level], label=f"aggregate p95 {level} {aggregate[level]:g} ms")
+    ax.set_yticks(y, [endpoint_label(row) for row in rows], fontsize="small")
+    ax.set_xlabel("p95 response time (ms)")
+    ax.set_title("p95 response time per endpoint against its threshold")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="lower right", fontsize="small")
+    return Chart("p95 per endpoint", _save(fig, path))
+
+
+def latency_distribution(distributions: list[Distribution], source: str, path: Path) -> Chart:
+    """CDFs of the slowest endpoints on a log time axis (binned, or Locust's percentile columns)."""
+    fig = Figure(figsize=(10, 4.5))
+    ax = fig.add_subplot()
+    for dist in distributions:
+        ax.step(dist.x_ms, dist.cdf * 100.0, where="post", label=dist.label, linewidth=1.3)
+    ax.axhline(95, color="#9d9d9d", linestyle=":", linewidth=1, label="95 %")
+    ax.set_xscale("log")
+    ax.set_ylim(0, 100.5)
+    ax.set_xlabel("response time (ms, log scale)")
+    ax.set_ylabel("requests at or below (%)")
+    ax.set_title(f"Latency distribution (CDF) of the {len(distributions)} slowest endpoints by p95 ({source})")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(loc="lower right", fontsize="small")
+    return Chart("Latency distribution of the slowest endpoints", _save(fig, path))
+
+
+def report_charts(summary: Summary, stats: RunStats, charts_dir: Path) -> list[Chart]:
+    """Every chart of the report that the data allows, in the order the HTML shows them."""
+    charts_dir.mkdir(parents=True, exist_ok=True)
+    charts = []
+    if stats.timeline is not None:
+        charts.append(latency_over_time(summary, stats.timeline, charts_dir / "latency_over_time.png"))
+        charts.append(throughput_users(stats.timeline, charts_dir / "throughput_users.png"))
+        charts.append(failures_over_time(stats.timeline, charts_dir / "failures_over_time.png"))
+    if any(row["p95_ms"] is not None for row in summary.endpoints):
+        charts.append(endpoint_p95(summary, charts_dir / "endpoint_p95.png"))
+    if stats.distributions:
+        charts.append(latency_distribution(stats.distributions, stats.percentile_source,
+                                           charts_dir / "latency_distribution.png"))
+    return charts
+
+
+def comparison_chart(rows: list[dict[str, Any]], metric: str, path: Path) -> Chart:
+    """Relative change of one percentile per endpoint with its bootstrap interval, coloured by flag."""
+    from analysis.compare import FLAG_COLOURS  # compare imports nothing from here at module level
+
+    rows = [row for row in rows if row[metric]["change"] is not None]
+    fig = Figure(figsize=(10, max(3.0, 0.32 * len(rows) + 1.6)))
+    ax = fig.add_subplot()
+    y = np.arange(len(rows))
+    change = np.array([row[metric]["change"] * 100 for row in rows])
+    low = np.array([(row[metric]["ci_low"] if row[metric]["ci_low"] is not None else row[metric]["change"]) * 100 for row in rows])
+    high = np.array([(row[metric]["ci_high"] if row[metric]["ci_high"] is not None else row[metric]["change"]) * 100 for row in rows])
+    colours = [FLAG_COLOURS[row[metric]["flag"]] for row in rows]
+    ax.barh(y, change, color=colours)
+    interval = ax.errorbar(change, y, xerr=[change - low, high - change], fmt="none", ecolor="black", capsize=3,
+                           linewidth=1, label="bootstrap interval")
+    ax.axvline(0, color="black", linewidth=0.8)
+    handles = [Patch(color=colour, label=flag) for flag, colour in FLAG_COLOURS.items()] + [interval]
+    ax.set_yticks(y, [row["label"] for row in rows], fontsize="small")
+    ax.set_xlabel(f"{metric} change, candidate vs base (%)")
+    ax.set_title(f"{metric} change per endpoint (positive = slower)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(handles=handles, loc="lower right", fontsize="small")
+    return Chart(f"{metric} change per endpoint", _save(fig, path))

@@ -1,0 +1,238 @@
+"""Reading a run directory (or plain Locust CSVs) into pandas, refusing unusable input.
+
+Everything the analysis knows about a run comes through `RunData`. Files are
+checked before they are parsed so that a cut-off or foreign file is reported as
+one sentence naming it (exit code 2), never as a pandas traceback or, worse, as
+silently wrong numbers:
+
+- a file that does not end with a newline was cut mid-line (the writer died or
+  the copy is partial): "truncated";
+- a raw request log whose header is not `careerload.rundir.REQUEST_LOG_COLUMNS`,
+  or a Locust CSV without Locust's columns, is "truncated or not ..." as well;
+- a Locust `_stats.csv` without its final "Aggregated" row was cut between rows.
+
+The raw log can be large (10 M rows is an hour of a big test), so it is read with
+pyarrow's multi-threaded CSV reader through pandas, with explicit dtypes and
+categories for the repetitive string columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from careerload import rundir
+
+# The raw log's columns and the dtypes they are read with (see careerload/rundir.py).
+REQUEST_LOG_DTYPES: dict[str, str] = {
+    "ts": "float64",
+    "type": "category",
+    "name": "category",
+    "rt_ms": "float64",
+    "size": "int64",
+    "ok": "int8",
+    "error": "category",
+    "user": "category",
+    "worker": "category",
+}
+_ARROW_TYPES = {"float64": pa.float64(), "int64": pa.int64(), "int8": pa.int8(),
+                "category": pa.dictionary(pa.int32(), pa.string())}
+
+# The columns this analysis needs from each Locust CSV (Locust 2.x names).
+STATS_COLUMNS = ("Type", "Name", "Request Count", "Failure Count", "Median Response Time",
+                 "Average Response Time", "Min Response Time", "Max Response Time",
+                 "Average Content Size", "Requests/s", "Failures/s")
+HISTORY_COLUMNS = ("Timestamp", "User Count", "Type", "Name", "Requests/s", "Failures/s",
+                   "Total Request Count", "Total Failure Count")
+FAILURES_COLUMNS = ("Method", "Name", "Error", "Occurrences")
+EXCEPTIONS_COLUMNS = ("Count", "Message", "Traceback", "Nodes")
+AGGREGATED = "Aggregated"
+
+
+class RunDirError(Exception):
+    """The input cannot be analysed; the message names the file and what is wrong with it."""
+
+
+@dataclass
+class RunData:
+    """What was read: the raw log when there is one, Locust's CSVs when present, run.json."""
+
+    source: str                          # the run directory or the CSV prefix, for messages
+    out_dir: Path                        # where the reports go
+    run: dict[str, Any]                  # run.json ({} for plain Locust CSVs)
+    requests: pd.DataFrame | None        # the raw request log, REQUEST_LOG_DTYPES
+    stats: pd.DataFrame | None = None    # Locust's _stats.csv
+    history: pd.DataFrame | None = None  # Locust's _stats_history.csv
+    failures: pd.DataFrame | None = None
+    exceptions: pd.DataFrame | None = None
+    server: dict[str, float] = field(default_factory=dict)  # server/metrics.json
+
+
+def _check_complete(path: Path) -> None:
+    """Refuse an empty file or one whose last line was cut (no final newline)."""
+    size = path.stat().st_size
+    if size == 0:
+        raise RunDirError(f"{path} is truncated: the file is empty")
+    with path.open("rb") as handle:
+        handle.seek(size - 1)
+        if handle.read(1) != b"\n":
+            raise RunDirError(f"{path} is truncated: its last line is cut off (no final newline)")
+
+
+def _header(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+        return next(csv.reader(io.StringIO(handle.readline())), [])
+
+
+def read_request_log(path: Path) -> pd.DataFrame:
+    """Read one raw request log, checking that it is complete first."""
+    _check_complete(path)
+    header = _header(path)
+    if tuple(header) != rundir.REQUEST_LOG_COLUMNS:
+        raise RunDirError(
+            f"{path} is truncated or not a request log: header is {','.join(header)!r}, "
+            f"expected {','.join(rundir.REQUEST_LOG_COLUMNS)!r}"
+        )
+    try:
+        frame = pd.read_csv(path, engine="pyarrow", dtype=REQUEST_LOG_DTYPES)
+    except (pa.ArrowInvalid, pd.errors.ParserError, ValueError) as exc:
+        if "newlines_in_values" not in str(exc):
+            raise RunDirError(f"{path} is malformed: {exc}") from exc
+        # An error message with a quoted newline: pandas' pyarrow engine cannot
+        # be told about those, pyarrow itself can (at half the speed, hence not
+        # the default).
+        try:
+            table = pa_csv.read_csv(
+                path,
+                parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+                convert_options=pa_csv.ConvertOptions(
+                    column_types={k: _ARROW_TYPES[v] for k, v in REQUEST_LOG_DTYPES.items()}
+                ),
+            )
+        except pa.ArrowInvalid as exc2:
+            raise RunDirError(f"{path} is malformed: {exc2}") from exc2
+        frame = table.to_pandas()
+    return frame
+
+
+def _read_request_logs(paths: list[Path]) -> pd.DataFrame:
+    """One frame from requests.csv, or from the per-worker logs when the merge never happened."""
+    frames = [read_request_log(path) for path in paths]
+    if len(frames) == 1:
+        return frames[0]
+    from pandas.api.types import union_categoricals
+
+    merged: dict[str, Any] = {}
+    for column, dtype in REQUEST_LOG_DTYPES.items():
+        parts = [frame[column] for frame in frames]
+        merged[column] = (pd.Series(union_categoricals(parts, ignore_order=True)) if dtype == "category"
+                          else pd.concat(parts, ignore_index=True))
+    return pd.DataFrame(merged)
+
+
+def _read_locust_csv(path: Path, required: tuple[str, ...], what: str) -> pd.DataFrame:
+    _check_complete(path)
+    header = _header(path)
+    missing = [column for column in required if column not in header]
+    if missing:
+        raise RunDirError(f"{path} is truncated or not Locust's {what}: missing column(s) {', '.join(missing)}")
+    try:
+        frame = pd.read_csv(path, keep_default_na=False, na_values=["N/A", ""])
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise RunDirError(f"{path} is malformed: {exc}") from exc
+    for column in ("Type", "Name", "Method", "Error", "Message", "Traceback", "Nodes"):
+        if column in frame:
+            frame[column] = frame[column].fillna("").astype(str)
+    return frame
+
+
+def _read_stats(path: Path) -> pd.DataFrame:
+    frame = _read_locust_csv(path, STATS_COLUMNS, "_stats.csv")
+    if not (frame["Name"] == AGGREGATED).any():
+        raise RunDirError(f"{path} is truncated: it has no final '{AGGREGATED}' row")
+    return frame
+
+
+def _read_optional(path: Path, required: tuple[str, ...], what: str) -> pd.DataFrame | None:
+    return _read_locust_csv(path, required, what) if path.is_file() else None
+
+
+def _read_server_metrics(run_dir: Path) -> dict[str, float]:
+    """server/metrics.json: flat server-side figures (cache_hit_rate, db_mean_ms) when the run saved them."""
+    path = run_dir / rundir.SERVER_DIR / "metrics.json"
+    if not path.is_file():
+        return {}
+    try:
+        raw = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise RunDirError(f"{path} is truncated or not JSON: {exc}") from exc
+    return {key: float(value) for key, value in raw.items()
+            if isinstance(value, (int, float)) and not isinstance(value, bool)}
+
+
+def load_run_dir(path: str | Path) -> RunData:
+    """Read a `careerload run` directory: run.json plus the raw log, or Locust's CSVs without one."""
+    run_dir = Path(path)
+    if not run_dir.is_dir():
+        raise RunDirError(f"{run_dir} is not a directory")
+    run_json = run_dir / rundir.RUN_JSON
+    if not run_json.is_file():
+        raise RunDirError(
+            f"{run_json} is missing: not a careerload run directory (for plain Locust CSVs use --locust-csv PREFIX)"
+        )
+    try:
+        run = json.loads(run_json.read_text())
+    except json.JSONDecodeError as exc:
+        raise RunDirError(f"{run_json} is truncated or not JSON: {exc}") from exc
+    if not isinstance(run, dict):
+        raise RunDirError(f"{run_json} is not a JSON object")
+
+    merged_log = run_dir / rundir.REQUEST_LOG
+    logs = [merged_log] if merged_log.is_file() else sorted(run_dir.glob(rundir.WORKER_REQUEST_LOG.format(worker="*")))
+    stats_path = run_dir / rundir.STATS_CSV
+    if not logs and not stats_path.is_file():
+        raise RunDirError(f"{run_dir} has neither {rundir.REQUEST_LOG} nor {rundir.STATS_CSV}: nothing to analyse")
+    return RunData(
+        source=str(run_dir),
+        out_dir=run_dir,
+        run=run,
+        requests=_read_request_logs(logs) if logs else None,
+        stats=_read_stats(stats_path) if stats_path.is_file() else None,
+        history=_read_optional(run_dir / rundir.HISTORY_CSV, HISTORY_COLUMNS, "_stats_history.csv"),
+        failures=_read_optional(run_dir / rundir.FAILURES_CSV, FAILURES_COLUMNS, "_failures.csv"),
+        exceptions=_read_optional(run_dir / rundir.EXCEPTIONS_CSV, EXCEPTIONS_COLUMNS, "_exceptions.csv"),
+        server=_read_server_metrics(run_dir),
+    )
+
+
+def load_locust_csv(prefix: str | Path, out_dir: str | Path | None = None) -> RunData:
+    """Read what `locust --csv PREFIX --csv-full-history` wrote: no run.json, no raw log.
+
+    PREFIX_stats.csv and PREFIX_stats_history.csv are required (totals and the
+    over-time charts); PREFIX_failures.csv and PREFIX_exceptions.csv are read when present.
+    """
+    prefix = str(prefix)
+    stats_path = Path(f"{prefix}_stats.csv")
+    history_path = Path(f"{prefix}_stats_history.csv")
+    for required in (stats_path, history_path):
+        if not required.is_file():
+            raise RunDirError(f"{required} is missing (expected the files of `locust --csv {prefix} --csv-full-history`)")
+    target = Path(out_dir) if out_dir is not None else stats_path.parent
+    return RunData(
+        source=prefix,
+        out_dir=target,
+        run={},
+        requests=None,
+        stats=_read_stats(stats_path),
+        history=_read_locust_csv(history_path, HISTORY_COLUMNS, "_stats_history.csv"),
+        failures=_read_optional(Path(f"{prefix}_failures.csv"), FAILURES_COLUMNS, "_failures.csv"),
+        exceptions=_read_optional(Path(f"{prefix}_exceptions.csv"), EXCEPTIONS_COLUMNS, "_exceptions.csv"),
+    )

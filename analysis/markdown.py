@@ -1,0 +1,113 @@
+"""report.md (a CI job summary) and comparison.md: short Markdown from the same structures.
+
+Short on purpose: GitHub and GitLab show it in the job page, so it carries the
+verdict, every threshold, the slowest endpoints and the commonest failures; the
+full tables and the charts are in report.html.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from analysis import formatting as fmt
+from analysis.summary import Summary
+
+ICONS = {"PASS": "✅", "WARN": "⚠️", "FAIL": "❌", "NO_DATA": "➖"}
+SLOWEST = 10
+TOP_FAILURES = 5
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def render(summary: Summary) -> str:
+    agg = summary.aggregate
+    missed = sum(1 for r in summary.thresholds if r["status"] in ("WARN", "FAIL"))
+    lines = [
+        f"## {ICONS[summary.verdict]} {summary.title}: {summary.verdict}",
+        "",
+        f"**{summary.verdict}**: {missed} of {len(summary.thresholds)} thresholds missed. "
+        f"{agg['requests']:,} requests, {fmt.ratio(agg['failure_ratio'])} failed, {fmt.rps(agg['rps'])} req/s, "
+        f"p95 {fmt.ms(agg['p95_ms'])} ms (percentiles from the {summary.percentile_source}).",
+        "",
+    ]
+    if summary.thresholds:
+        lines += _table(
+            ["", "metric", "scope", "target", "critical", "observed"],
+            [[ICONS[r["status"]] + " " + r["status"], r["metric"], r["scope"], fmt.level(r, "target"),
+              fmt.level(r, "critical"), fmt.metric_value(r["metric"], r["observed"])] for r in summary.thresholds],
+        ) + [""]
+    slowest = sorted((row for row in summary.endpoints if row["p95_ms"] is not None), key=lambda r: -r["p95_ms"])
+    if slowest:
+        lines += ["### Slowest endpoints by p95", ""]
+        lines += _table(
+            ["endpoint", "requests", "failure ratio", "req/s", "p50 (ms)", "p95 (ms)", "p99 (ms)"],
+            [[fmt.endpoint_label(r), f"{r['requests']:,}", fmt.ratio(r["failure_ratio"]), fmt.rps(r["rps"]),
+              fmt.ms(r["p50_ms"]), fmt.ms(r["p95_ms"]), fmt.ms(r["p99_ms"])] for r in slowest[:SLOWEST]],
+        )
+        if len(slowest) > SLOWEST:
+            lines.append(f"\n{len(slowest) - SLOWEST} more endpoints in report.html.")
+        lines.append("")
+    if summary.failures:
+        lines += ["### Commonest failures", ""]
+        lines += _table(["error", "endpoint", "occurrences"],
+                        [[f["error"][:120], f"{f['method']} {f['name']}", f"{f['occurrences']:,}"]
+                         for f in summary.failures[:TOP_FAILURES]])
+        lines.append("")
+    lines += [f"> {note}" for note in summary.notes]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write(summary: Summary, path: Path) -> Path:
+    path.write_text(render(summary), encoding="utf-8")
+    return path
+
+
+def render_comparison(comparison: dict[str, Any], chart_name: str | None) -> str:
+    """comparison.md: one table per percentile plus throughput, regressions first."""
+    from analysis.compare import FLAG_ICONS, METRICS
+
+    rows = comparison["endpoints"]
+    regressions = comparison["regressions"]
+    lines = [
+        f"## careerload compare: {'❌ regression' if regressions else '✅ no regression'}",
+        "",
+        f"Base `{comparison['base']}` → candidate `{comparison['candidate']}`. "
+        f"Tolerance {comparison['tolerance'] * 100:g} %: a change is a regression only when the whole "
+        f"{comparison['confidence'] * 100:g} % bootstrap interval ({comparison['resamples']:,} resamples) "
+        f"of the relative change lies beyond it; otherwise it is noise.",
+        "",
+    ]
+    if regressions:
+        lines += [f"- ❌ {item}" for item in regressions] + [""]
+    for metric in METRICS:
+        lines += [f"### {metric}", ""]
+        unit = "req/s" if metric == "rps" else "ms"
+        lines += _table(
+            ["endpoint", f"base ({unit})", f"candidate ({unit})", "change", "interval", "flag"],
+            [[row["label"], _num(row[metric]["base"]), _num(row[metric]["candidate"]), _pct(row[metric]["change"]),
+              f"{_pct(row[metric]['ci_low'])} … {_pct(row[metric]['ci_high'])}",
+              f"{FLAG_ICONS[row[metric]['flag']]} {row[metric]['flag']}"] for row in rows],
+        ) + [""]
+    for side in ("only_in_base", "only_in_candidate"):
+        if comparison[side]:
+            lines.append(f"{side.replace('_', ' ').capitalize()}: {', '.join(comparison[side])}.")
+    if chart_name:
+        lines += ["", f"Chart: `{chart_name}`."]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _num(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.1f}"
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:+.1f} %"

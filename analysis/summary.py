@@ -1,0 +1,86 @@
+"""The one summary structure every writer reads, and summary.json.
+
+`summary.json` holds what the issue asks for (`verdict`, `aggregate`,
+`endpoints`, `personas`, `thresholds`, `percentile_source`) plus what the other
+writers need to say the same thing: `percentile_method`, `failures` grouped by
+error, Locust's `exceptions`, the run's parameters (`run`), the load `window`
+and `notes` about the data's limits. The over-time series and the latency
+distributions are drawn, not stored: they live in `RunStats` beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from analysis.load import RunData
+from analysis.stats import PERCENTILE_METHOD, RunStats
+
+# run.json keys shown as the run's parameters, in this order.
+RUN_FIELDS = ("scenario", "scenario_file", "host", "options", "versions", "git_revision",
+              "workers", "lost_workers", "aborted")
+
+
+@dataclass
+class Summary:
+    verdict: str
+    percentile_source: str
+    percentile_method: str
+    aggregate: dict[str, Any]
+    endpoints: list[dict[str, Any]]
+    personas: list[dict[str, Any]]
+    thresholds: list[dict[str, Any]]
+    failures: list[dict[str, Any]]
+    exceptions: list[dict[str, Any]]
+    run: dict[str, Any]
+    window: dict[str, Any]
+    notes: list[str]
+
+    @property
+    def title(self) -> str:
+        return f"careerload report: {self.run.get('scenario') or self.run['source']}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def build(data: RunData, stats: RunStats, results: list[dict[str, Any]], verdict: str,
+          threshold_origin: str) -> Summary:
+    run = {"source": data.source, **{key: data.run.get(key) for key in RUN_FIELDS if key in data.run},
+           "thresholds_from": threshold_origin}
+    notes = list(stats.notes)
+    if not results:
+        notes.append("No thresholds were given: the verdict is PASS by default.")
+    return Summary(
+        verdict=verdict,
+        percentile_source=stats.percentile_source,
+        percentile_method=PERCENTILE_METHOD,
+        aggregate=stats.aggregate,
+        endpoints=stats.endpoints,
+        personas=stats.personas,
+        thresholds=results,
+        failures=stats.failures,
+        exceptions=stats.exceptions,
+        run=run,
+        window=stats.window.to_dict(),
+        notes=notes,
+    )
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN: unknown numbers are null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return value
+
+
+def write(summary: Summary, path: Path) -> Path:
+    path.write_text(json.dumps(_finite(summary.to_dict()), indent=2, default=str) + "\n")
+    return path
