@@ -191,26 +191,34 @@ def report_charts(summary: Summary, stats: RunStats, charts_dir: Path) -> list[C
     return charts
 
 
-def comparison_chart(rows: list[dict[str, Any]], metric: str, path: Path) -> Chart:
-    """Relative change of one percentile per endpoint with its bootstrap interval, coloured by flag."""
-    from analysis.compare import FLAG_COLOURS  # compare imports nothing from here at module level
+def comparison_chart(rows: list[dict[str, Any]], tolerance: float, path: Path) -> Chart:
+    """Relative change of p50/p95/p99 per endpoint with bootstrap intervals, bars coloured by flag."""
+    from analysis.compare import FLAG_COLOURS, PERCENTILE_METRICS  # compare draws through this module
 
-    rows = [row for row in rows if row[metric]["change"] is not None]
-    fig = Figure(figsize=(10, max(3.0, 0.32 * len(rows) + 1.6)))
-    ax = fig.add_subplot()
+    fig = Figure(figsize=(13, max(3.0, 0.32 * len(rows) + 1.8)))
+    axes = fig.subplots(1, len(PERCENTILE_METRICS), sharey=True)
     y = np.arange(len(rows))
-    change = np.array([row[metric]["change"] * 100 for row in rows])
-    low = np.array([(row[metric]["ci_low"] if row[metric]["ci_low"] is not None else row[metric]["change"]) * 100 for row in rows])
-    high = np.array([(row[metric]["ci_high"] if row[metric]["ci_high"] is not None else row[metric]["change"]) * 100 for row in rows])
-    colours = [FLAG_COLOURS[row[metric]["flag"]] for row in rows]
-    ax.barh(y, change, color=colours)
-    interval = ax.errorbar(change, y, xerr=[change - low, high - change], fmt="none", ecolor="black", capsize=3,
-                           linewidth=1, label="bootstrap interval")
-    ax.axvline(0, color="black", linewidth=0.8)
-    handles = [Patch(color=colour, label=flag) for flag, colour in FLAG_COLOURS.items()] + [interval]
-    ax.set_yticks(y, [row["label"] for row in rows], fontsize="small")
-    ax.set_xlabel(f"{metric} change, candidate vs base (%)")
-    ax.set_title(f"{metric} change per endpoint (positive = slower)")
-    ax.grid(axis="x", alpha=0.3)
-    ax.legend(handles=handles, loc="lower right", fontsize="small")
-    return Chart(f"{metric} change per endpoint", _save(fig, path))
+    handles = [Patch(color=colour, label=flag) for flag, colour in FLAG_COLOURS.items()]
+    for ax, metric in zip(axes, PERCENTILE_METRICS):
+        entries = [row[metric] for row in rows]
+        change = np.array([np.nan if e["change"] is None else e["change"] * 100 for e in entries])
+        low = np.array([np.nan if e["ci_low"] is None else e["ci_low"] * 100 for e in entries])
+        high = np.array([np.nan if e["ci_high"] is None else e["ci_high"] * 100 for e in entries])
+        ax.barh(y, np.nan_to_num(change), color=[FLAG_COLOURS[e["flag"]] for e in entries])
+        has_interval = np.isfinite(low)
+        interval = ax.errorbar(change[has_interval], y[has_interval],
+                               xerr=[change[has_interval] - low[has_interval], high[has_interval] - change[has_interval]],
+                               fmt="none", ecolor="black", capsize=3, linewidth=1, label="bootstrap interval")
+        ax.axvline(0, color="black", linewidth=0.8)
+        for side in (-1, 1):
+            tol_line = ax.axvline(side * tolerance * 100, color="#555555", linestyle="--", linewidth=0.8,
+                                  label=f"±{tolerance * 100:g} % tolerance")
+        ax.set_xlabel(f"{metric} change (%)")
+        ax.set_title(metric)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(y, [row["label"] for row in rows], fontsize="small")
+    fig.suptitle("Candidate vs base: percentile change per endpoint (positive = slower)")
+    fig.legend(handles=[*handles, interval, tol_line], loc="lower center", ncol=len(handles) + 2, fontsize="small")
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.savefig(path, dpi=DPI)
+    return Chart("Percentile change per endpoint", path)

@@ -194,6 +194,18 @@ def _group_rows(rt: np.ndarray, failed: np.ndarray, codes: np.ndarray, labels: l
     ]
 
 
+def endpoint_groups(log: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """One integer code per request for its endpoint (type, name), and each code's (name, type)."""
+    types, names = log["type"].cat, log["name"].cat
+    ntypes, nnames = len(types.categories), len(names.categories)
+    combined = types.codes.to_numpy().astype(np.int64) * nnames + names.codes.to_numpy()
+    present = np.flatnonzero(np.bincount(combined, minlength=ntypes * nnames))
+    lookup = np.full(ntypes * nnames, -1, np.int64)
+    lookup[present] = np.arange(present.size)
+    labels = [(str(names.categories[p % nnames]), str(types.categories[p // nnames])) for p in present]
+    return lookup[combined], labels
+
+
 def _raw_stats(data: RunData, window: Window) -> RunStats:
     log = data.requests
     assert log is not None
@@ -204,15 +216,7 @@ def _raw_stats(data: RunData, window: Window) -> RunStats:
     aggregate = _group_rows(rt, failed, np.zeros(rt.size, np.int8), [(AGGREGATED, None)], duration)
     aggregate_row = aggregate[0] if aggregate else _row(AGGREGATED, None, 0, 0, duration, np.full(4, np.nan), np.nan, np.nan)
 
-    types, names = log["type"].cat, log["name"].cat
-    ntypes, nnames = len(types.categories), len(names.categories)
-    combined = types.codes.to_numpy().astype(np.int64) * nnames + names.codes.to_numpy()
-    present = np.flatnonzero(np.bincount(combined, minlength=ntypes * nnames))
-    lookup = np.full(ntypes * nnames, -1, np.int64)
-    lookup[present] = np.arange(present.size)
-    endpoint_codes = lookup[combined]
-    del combined
-    endpoint_labels = [(str(names.categories[p % nnames]), str(types.categories[p // nnames])) for p in present]
+    endpoint_codes, endpoint_labels = endpoint_groups(log)
     endpoints = _group_rows(rt, failed, endpoint_codes, endpoint_labels, duration)
     endpoints.sort(key=lambda row: (row["name"], row["method"]))
 
