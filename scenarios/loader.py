@@ -149,7 +149,7 @@ class Scenario:
             start, previous = end, stage.target
         return None
 
-    def tick(self, t: float, current_users: int) -> tuple[int, float] | None:
+    def tick(self, t: float) -> tuple[int, float] | None:
         """What Locust's shape should return at run time t: (users, spawn rate) or None to stop."""
         at = self.stage_at(t)
         if at is None:
@@ -163,8 +163,9 @@ class Scenario:
         if self.kind == "steps":
             rate = self.stages[index].spawn_rate or INSTANT_SPAWN_RATE
         else:
-            # Fast enough to reach this second's target within the one-second tick.
-            rate = max(1.0, abs(slope), float(abs(users - current_users)))
+            # Fast enough to follow the ramp within Locust's one-second tick; constant
+            # within a stage, so Locust is not asked to re-plan every second.
+            rate = max(1.0, abs(slope))
         return users, rate
 
     def rate_at(self, t: float) -> float:

@@ -1,0 +1,377 @@
+"""`careerload run`: pre-flight, Locust processes, run directory, verdict.
+
+Locust runs as child processes (`python -m locust -f locustfiles ...`), not in
+this process: Locust monkey-patches the interpreter with gevent when imported,
+which must happen before anything else is imported, and would change every
+other command sharing this process (threads, subprocess, the embedded stack).
+As children, `careerload run` and `locust -f locustfiles --scenario NAME` play
+exactly the same code, and `--workers N` is simply a master plus N worker
+processes. This process only waits, relays the status line, forwards Ctrl-C,
+merges the per-worker request logs and prints the verdict.
+
+Exit codes: 0 PASS or WARN, 1 FAIL, 2 usage or environment error (UsageError).
+"""
+
+from __future__ import annotations
+
+import csv
+import heapq
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from careerload import rundir
+from scenarios.loader import Scenario, load_scenario
+from scenarios.thresholds import FAIL, ScenarioError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LOCUSTFILES = REPO_ROOT / "locustfiles"
+STATUS_PREFIX = "[careerload] "  # what locustfiles._plugin prints before each status line
+LOCUST_LOG = "locust.log"  # the master's own output (and workers' in locust-w<N>.log)
+PREFLIGHT_TIMEOUT_S = 3.0
+# After Ctrl-C or the end of the master, how long workers get to flush and exit.
+WORKER_EXIT_TIMEOUT_S = 15.0
+# How long the master gets after Ctrl-C to stop users and write its reports.
+MASTER_EXIT_TIMEOUT_S = 30.0
+# Without a terminal (CI logs) print the status line at most this often.
+STATUS_EVERY_S_NO_TTY = 5.0
+
+
+class RunError(Exception):
+    """An environment or usage problem found before or while starting the run (exit 2)."""
+
+
+@dataclass
+class RunOptions:
+    scenario: str
+    host: str
+    time_scale: float = 1.0
+    users: int | None = None
+    workers: int = 0
+    out: Path | None = None
+    web: bool = False
+    web_port: int = 8089
+    database_url: str = ""
+    seed_users: int | None = None
+    think_time_scale: float | None = None
+
+    def recorded(self) -> dict[str, Any]:
+        """The options as run.json keeps them (no password)."""
+        return {
+            "scenario": self.scenario, "time_scale": self.time_scale, "users": self.users, "workers": self.workers,
+            "web": self.web, "out": str(self.out) if self.out else None, "database_url": bool(self.database_url),
+            "seed_users": self.seed_users, "think_time_scale": self.think_time_scale,
+        }
+
+
+# ---------------------------------------------------------------------------- pre-flight
+
+
+def preflight(host: str, scenario: Scenario, options: RunOptions) -> None:
+    """Fail in seconds, with one sentence, when the target or the database cannot serve this run."""
+    needs_http = any(p != "DatabaseUser" for p, w in scenario.personas.items() if w)
+    if needs_http:
+        url = host.rstrip("/") + "/api/v1/health"
+        try:
+            with urllib.request.urlopen(url, timeout=PREFLIGHT_TIMEOUT_S) as resp:
+                resp.read()
+        except urllib.error.HTTPError as exc:
+            if exc.code >= 500:
+                body = exc.read()[:200].decode(errors="replace")
+                raise RunError(f"{url} answered {exc.code}: the target is unhealthy ({body.strip()})") from None
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise RunError(f"cannot reach {host}: {reason} (GET {url})") from None
+    if "DatabaseUser" in scenario.personas and not options.database_url:
+        raise RunError(f"scenario {scenario.name} runs DatabaseUser: give --database-url (or DATABASE_URL)")
+    if options.database_url:
+        try:
+            import psycopg
+
+            with psycopg.connect(options.database_url, connect_timeout=int(PREFLIGHT_TIMEOUT_S)) as conn:
+                users = conn.execute("SELECT count(*) FROM users").fetchone()[0]
+        except Exception as exc:  # psycopg raises several families here; all mean "cannot use this database"
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise RunError(f"cannot use --database-url: {first_line}") from None
+        if users == 0:
+            raise RunError("the database has no users: seed it first (careerload seed)")
+
+
+# ---------------------------------------------------------------------------- run directory
+
+
+def make_run_dir(out: Path | None, scenario: str) -> Path:
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        return out
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    base = Path("results") / f"{scenario}-{stamp}"
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    path.mkdir(parents=True)
+    return path
+
+
+def merge_request_logs(run_dir: Path) -> int:
+    """Merge requests-<worker>.csv into requests.csv by timestamp, streaming; returns rows written."""
+    parts = sorted(run_dir.glob(rundir.WORKER_REQUEST_LOG.format(worker="*")))
+    if not parts:
+        return 0
+    files = [open(p, newline="", encoding="utf-8") for p in parts]
+    try:
+        readers: list[Iterator[list[str]]] = []
+        for f in files:
+            reader = csv.reader(f)
+            next(reader, None)  # header
+            readers.append(reader)
+        rows = 0
+        with open(run_dir / rundir.REQUEST_LOG, "w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow(rundir.REQUEST_LOG_COLUMNS)
+            # Each worker's log is nearly ordered (rows are written when requests end), so the
+            # merge of the streams is nearly ordered too, without holding anything in memory.
+            for row in heapq.merge(*readers, key=lambda r: float(r[0])):
+                writer.writerow(row)
+                rows += 1
+        return rows
+    finally:
+        for f in files:
+            f.close()
+
+
+# ---------------------------------------------------------------------------- Locust processes
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def locust_command(options: RunOptions, scenario: Scenario, run_dir: Path, role: str, master_port: int) -> list[str]:
+    """The `python -m locust` command line for the master/local process or a worker."""
+    cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILES)]
+    if role == "worker":
+        return cmd + ["--worker", "--master-host", "127.0.0.1", "--master-port", str(master_port)]
+    source = str(scenario.path)
+    cmd += [
+        "--host", options.host,
+        "--scenario-file", source,
+        "--time-scale", repr(options.time_scale),
+        "--run-dir", str(run_dir),
+        "--csv", str(run_dir / rundir.CSV_PREFIX), "--csv-full-history",
+        "--html", str(run_dir / rundir.LOCUST_HTML),
+        "--json-file", str(run_dir / "locust_stats"),
+        "--exit-code-on-error", "0",
+        "--only-summary",
+        "--status-line",
+    ]
+    if options.users:
+        cmd += ["--peak-users", str(options.users)]
+    if options.seed_users:
+        cmd += ["--seed-users", str(options.seed_users)]
+    if options.think_time_scale is not None:
+        cmd += ["--think-time-scale", repr(options.think_time_scale)]
+    if options.web:
+        cmd += ["--web-host", "127.0.0.1", "--web-port", str(options.web_port)]
+    else:
+        cmd += ["--headless"]
+    if options.workers:
+        cmd += ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(master_port),
+                "--expect-workers", str(options.workers), "--expect-workers-max-wait", "60"]
+    return cmd
+
+
+def _child_env(options: RunOptions) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONUNBUFFERED"] = "1"
+    # The database URL travels by environment, not argv, so `ps` does not show its password.
+    if options.database_url:
+        env["DATABASE_URL"] = options.database_url
+    else:
+        env.pop("DATABASE_URL", None)
+    return env
+
+
+class StatusRelay(threading.Thread):
+    """Copies the master's output into locust.log and shows its status lines on the terminal."""
+
+    def __init__(self, stream: TextIO, log_path: Path, terminal: TextIO) -> None:
+        super().__init__(daemon=True)
+        self.stream, self.log_path, self.terminal = stream, log_path, terminal
+        self.tty = terminal.isatty()
+        self.last_shown = 0.0
+        self.last_lines: list[str] = []  # the master's last words, for a one-line error
+
+    def run(self) -> None:
+        with open(self.log_path, "a", encoding="utf-8") as log:
+            for line in self.stream:
+                log.write(line)
+                log.flush()
+                if line.startswith(STATUS_PREFIX):
+                    self.show(line[len(STATUS_PREFIX):].rstrip())
+                elif line.strip():
+                    self.last_lines = [*self.last_lines[-2:], line.strip()]
+        if self.tty:
+            self.terminal.write("\n")
+
+    def show(self, status: str) -> None:
+        if self.tty:
+            self.terminal.write("\r" + status[: os.get_terminal_size(self.terminal.fileno()).columns - 1].ljust(60))
+            self.terminal.flush()
+        elif time.monotonic() - self.last_shown >= STATUS_EVERY_S_NO_TTY:
+            self.last_shown = time.monotonic()
+            print(status, file=self.terminal, flush=True)
+
+
+def _stop(proc: subprocess.Popen, timeout: float) -> None:
+    """Wait for a child; escalate to SIGTERM, then SIGKILL, by its PID."""
+    for sig in (None, signal.SIGTERM, signal.SIGKILL):
+        if sig is not None and proc.poll() is None:
+            proc.send_signal(sig)
+        try:
+            proc.wait(timeout=timeout)
+            return
+        except subprocess.TimeoutExpired:
+            timeout = 5.0
+
+
+def play(options: RunOptions, scenario: Scenario, run_dir: Path) -> tuple[int, bool]:
+    """Run Locust (master/local plus workers) to the end; returns (master exit code, interrupted)."""
+    master_port = free_port() if options.workers else 0
+    env = _child_env(options)
+    # Own sessions: a terminal's Ctrl-C reaches only this process, which then stops
+    # the master cleanly (SIGINT), and the master stops its workers.
+    master = subprocess.Popen(
+        locust_command(options, scenario, run_dir, "master", master_port), cwd=REPO_ROOT, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )
+    workers = []
+    for i in range(options.workers):
+        log = open(run_dir / f"locust-w{i}.log", "w", encoding="utf-8")
+        workers.append(subprocess.Popen(
+            locust_command(options, scenario, run_dir, "worker", master_port), cwd=REPO_ROOT, env=env,
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        ))
+        log.close()
+    relay = StatusRelay(master.stdout, run_dir / LOCUST_LOG, sys.stdout)
+    relay.start()
+    interrupted = False
+    try:
+        try:
+            master.wait()
+        except KeyboardInterrupt:
+            interrupted = True
+            print("\ncareerload: Ctrl-C: stopping the load, writing the run directory...", file=sys.stderr, flush=True)
+            master.send_signal(signal.SIGINT)
+            _stop(master, MASTER_EXIT_TIMEOUT_S)
+    finally:
+        for proc in workers:
+            _stop(proc, WORKER_EXIT_TIMEOUT_S)
+        if master.poll() is None:
+            _stop(master, 1.0)
+        relay.join(timeout=5)
+    if master.returncode not in (0, 1) and not interrupted:
+        last = relay.last_lines[-1] if relay.last_lines else "no output"
+        raise RunError(f"Locust exited with code {master.returncode}: {last} (see {run_dir / LOCUST_LOG})")
+    return master.returncode, interrupted
+
+
+def amend_run_json(run_dir: Path, options: RunOptions, scenario: Scenario, interrupted: bool) -> dict[str, Any]:
+    """Add the command's own options to the master's run.json (or write a minimal one if it has none)."""
+    path = run_dir / rundir.RUN_JSON
+    document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {
+        "scenario": scenario.name, "scenario_file": str(scenario.path), "host": options.host, "options": {},
+        "thresholds": [t.to_dict() for t in scenario.thresholds], "versions": {}, "start": None, "end": None,
+        "git_revision": None, "workers": [], "lost_workers": [], "aborted": None,
+    }
+    document["options"] = {**document.get("options", {}), "careerload_run": options.recorded()}
+    if interrupted and not document.get("aborted"):
+        document["aborted"] = "interrupted (Ctrl-C)"
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return document
+
+
+# ---------------------------------------------------------------------------- verdict
+
+
+def analyse(run_dir: Path) -> dict[str, Any] | None:
+    """The run's verdict: {"status", "thresholds": [rows]}.
+
+    This is where `careerload report` plugs in: today the verdict is the one the
+    master computed from Locust's own statistics (run.json "verdict"); the
+    analysis will compute it from the raw request log and write the reports.
+    """
+    path = run_dir / rundir.RUN_JSON
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8")).get("verdict")
+
+
+def format_value(value: float | None, metric: str) -> str:
+    if value is None:
+        return "-"
+    if metric == "failure_ratio":
+        return f"{value * 100:.2f} %"
+    if metric == "rps":
+        return f"{value:.1f}/s"
+    if metric in ("cache_hit_rate",):
+        return f"{value:.2f}"
+    return f"{value:.0f} ms"
+
+
+def verdict_table(result: dict[str, Any]) -> list[str]:
+    rows = [("STATUS", "METRIC", "SCOPE", "OBSERVED", "TARGET", "CRITICAL")]
+    for row in result["thresholds"]:
+        metric = row["metric"]
+        rows.append((row["status"], metric, row["scope"], format_value(row["observed"], metric),
+                     format_value(row["target"], metric), format_value(row["critical"], metric)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
+
+
+def run(options: RunOptions) -> int:
+    """The whole command: 0 PASS/WARN, 1 FAIL; RunError for exit 2."""
+    try:
+        scenario = load_scenario(options.scenario).scaled(options.time_scale, options.users)
+    except ScenarioError as exc:
+        raise RunError(str(exc)) from None
+    if options.workers < 0:
+        raise RunError(f"--workers: expected 0 or more, got {options.workers}")
+    preflight(options.host, scenario, options)
+    run_dir = make_run_dir(options.out, scenario.name)
+    mode = f"{options.workers} workers" if options.workers else "1 process"
+    print(f"careerload: {scenario.name}: {scenario.question}", flush=True)
+    print(f"careerload: {scenario.duration_s:.0f}s, peak {scenario.peak_users} users, {mode}, "
+          f"host {options.host}, run directory {run_dir}", flush=True)
+    if options.web:
+        print(f"careerload: web UI on http://127.0.0.1:{options.web_port} (Ctrl-C to end)", flush=True)
+    _, interrupted = play(options, scenario, run_dir)
+    merge_request_logs(run_dir)
+    document = amend_run_json(run_dir, options, scenario, interrupted)
+    result = analyse(run_dir)
+    if result is None:
+        raise RunError(f"the run left no verdict (see {run_dir / LOCUST_LOG})")
+    if document.get("aborted"):
+        print(f"careerload: run ended early: {document['aborted']}")
+    for line in verdict_table(result):
+        print(line)
+    for row in result["thresholds"]:
+        if row["status"] in ("WARN", FAIL):
+            print(f"{row['status']}: {row['reason']}")
+    print(f"careerload: verdict {result['status']} - {run_dir}")
+    return 1 if result["status"] == FAIL else 0

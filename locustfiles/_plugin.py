@@ -1,0 +1,360 @@
+"""careerload's Locust listeners: run state, raw request log, live thresholds, run.json.
+
+Imported once (as `locustfiles._plugin`; Locust's directory loader skips files
+starting with "_"), so every listener is registered exactly once per process.
+
+Per process (local runner or worker), at test start: the user pool (database
+or seed pattern), the arrival pacer for open-model scenarios, and the raw
+request log (`requests.csv`, or `requests-w<index>.csv` on a worker), written by
+`RequestLog` row by row. Per-persona statistics and counters (scrape dedup,
+429s) travel to the master in Locust's own worker reports.
+
+On the master (or local runner): a greenlet that every second judges the
+`abort_on_fail` thresholds from Locust's live statistics and prints the status
+line; at the end the verdict from the same statistics, and run.json.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import urlsplit, urlunsplit
+
+import gevent
+import locust
+from locust import events
+from locust.env import Environment
+from locust.runners import MasterRunner, WorkerRunner
+from locust.stats import RequestStats
+
+from careerload import rundir
+from locustfiles import _options  # noqa: F401  (registers the command line options)
+from locustfiles._pacing import ArrivalPacer
+from locustfiles._pools import AccountPool
+from locustfiles._verdict import PERSONA_METHOD, observe, verdict
+from scenarios.loader import Scenario
+from scenarios.shape import scenario_from_options
+from scenarios.thresholds import FAIL, ScenarioError
+
+log = logging.getLogger("careerload")
+
+STATUS_PREFIX = "[careerload] "
+# A critical limit counts as "clearly broken" once it fails this many checks in a row.
+ABORT_CONSECUTIVE_FAILS = 2
+WATCH_INTERVAL_S = 1.0
+LOG_BUFFER_BYTES = 1 << 16
+
+
+class RequestLog:
+    """The raw request log: one CSV row per request, streamed through a 64 KiB buffer."""
+
+    def __init__(self, path: Path, worker: str) -> None:
+        self.path = path
+        self.worker = worker
+        self.file: TextIO = open(path, "a", newline="", encoding="utf-8", buffering=LOG_BUFFER_BYTES)
+        self.writer = csv.writer(self.file)
+        if self.file.tell() == 0:
+            self.writer.writerow(rundir.REQUEST_LOG_COLUMNS)
+
+    def write(self, request_type: str, name: str, response_time: float, response_length: int,
+              exception: Any, persona: str, start_time: float) -> None:
+        self.writer.writerow((
+            "%.3f" % start_time, request_type, name, "%.3f" % response_time, response_length,
+            0 if exception else 1, "" if exception is None else str(exception), persona, self.worker,
+        ))
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class RunState:
+    """What this process knows about the run; one per process (Locust runs one Environment)."""
+
+    def __init__(self) -> None:
+        self.scenario: Scenario | None = None
+        self.pool: AccountPool | None = None
+        self.pacer: ArrivalPacer | None = None
+        self.request_log: RequestLog | None = None
+        self.personas = RequestStats(use_response_times_cache=False)
+        self.counters: Counter[str] = Counter()
+        self.aborted: str | None = None
+        self.start: str | None = None
+        self.end: str | None = None
+        self.workers: set[str] = set()
+        self.lost_workers: list[dict[str, str]] = []
+        self.watcher: gevent.Greenlet | None = None
+
+    def count(self, name: str, amount: float = 1) -> None:
+        """A counter the personas keep (scrape dedup counts, 429s); summed on the master into run.json."""
+        self.counters[name] += amount
+
+
+RUN = RunState()
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _worker_id(runner: Any) -> str:
+    return f"w{runner.worker_index}" if isinstance(runner, WorkerRunner) else "local"
+
+
+def _redact(url: str) -> str:
+    """A database URL without its password, for run.json."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+# ---------------------------------------------------------------------------- init
+
+
+@events.init.add_listener
+def on_init(environment: Environment, **_: Any) -> None:
+    """Fail fast on a broken scenario: one line, exit 2, before any user starts."""
+    options = environment.parsed_options
+    if options is None or isinstance(environment.runner, WorkerRunner):
+        return
+    try:
+        RUN.scenario = scenario_from_options(options)
+    except ScenarioError as exc:
+        log.error("%s", exc)
+        sys.exit(2)
+    if "DatabaseUser" in RUN.scenario.personas and not options.database_url:
+        log.error("scenario %s runs DatabaseUser: give --database-url (or DATABASE_URL)", RUN.scenario.name)
+        sys.exit(2)
+
+
+# ---------------------------------------------------------------------------- test start
+
+
+@events.test_start.add_listener
+def on_test_start(environment: Environment, **_: Any) -> None:
+    options = environment.parsed_options
+    runner = environment.runner
+    RUN.scenario = scenario_from_options(options)
+    RUN.start, RUN.end, RUN.aborted = _now_iso(), None, None
+    if not isinstance(runner, MasterRunner):
+        _prepare_user_process(environment)
+    if not isinstance(runner, WorkerRunner) and (RUN.watcher is None or RUN.watcher.dead):
+        RUN.watcher = gevent.spawn(_watch, environment)
+
+
+def _prepare_user_process(environment: Environment) -> None:
+    """Pool, pacer and request log for a process that runs users."""
+    options = environment.parsed_options
+    runner = environment.runner
+    offset = max(runner.worker_index, 0) * 7919  # workers start at different accounts
+    if options.database_url:
+        RUN.pool = AccountPool.from_database(options.database_url, offset)
+    else:
+        RUN.pool = AccountPool.from_pattern(max(options.seed_users, 1), offset)
+    scenario = RUN.scenario
+    if scenario.kind == "arrival":
+        pool_size = max(scenario.vus, 1)
+        RUN.pacer = ArrivalPacer(
+            scenario.rate_at, lambda: min(runner.user_count / pool_size, 1.0) or 1.0 / pool_size,
+            scenario.duration_s, lambda n: RUN.count("dropped_iterations", n),
+        )
+    else:
+        RUN.pacer = None
+    if options.run_dir and RUN.request_log is None:
+        worker = _worker_id(runner)
+        name = rundir.REQUEST_LOG if worker == "local" else rundir.WORKER_REQUEST_LOG.format(worker=worker)
+        Path(options.run_dir).mkdir(parents=True, exist_ok=True)
+        RUN.request_log = RequestLog(Path(options.run_dir) / name, worker)
+
+
+# ---------------------------------------------------------------------------- every request
+
+
+@events.request.add_listener
+def on_request(request_type: str, name: str, response_time: float, response_length: int,
+               exception: Any = None, context: dict | None = None, start_time: float | None = None,
+               **_: Any) -> None:
+    persona = context.get("persona", "") if context else ""
+    entry = RUN.personas.entries[(persona, PERSONA_METHOD)]
+    entry.log(response_time, response_length)
+    if exception:
+        entry.log_error(exception)
+    if RUN.request_log is not None:
+        if start_time is None:
+            start_time = time.time() - response_time / 1000.0
+        RUN.request_log.write(request_type, name, response_time, response_length, exception, persona, start_time)
+
+
+# ---------------------------------------------------------------------------- worker -> master
+
+
+@events.report_to_master.add_listener
+def on_report_to_master(data: dict[str, Any], **_: Any) -> None:
+    data["careerload"] = {
+        "personas": RUN.personas.serialize_stats(),  # serialize_stats resets the entries it sends
+        "counters": dict(RUN.counters),
+    }
+    RUN.counters.clear()
+
+
+@events.worker_report.add_listener
+def on_worker_report(client_id: str, data: dict[str, Any], **_: Any) -> None:
+    report = data.get("careerload")
+    if not report:
+        return
+    from locust.stats import StatsEntry
+
+    for raw in report["personas"]:
+        entry = StatsEntry.unserialize(raw, RUN.personas)
+        RUN.personas.entries[(entry.name, entry.method)].extend(entry)
+    RUN.counters.update(report["counters"])
+
+
+# ---------------------------------------------------------------------------- master: watch, abort, status
+
+
+def _watch(environment: Environment) -> None:
+    """Every second: judge abort_on_fail thresholds, track workers, print the status line."""
+    runner = environment.runner
+    options = environment.parsed_options
+    started = time.monotonic()
+    fails: Counter[str] = Counter()
+    while runner.state not in ("stopped", "stopping") or time.monotonic() - started < 2:
+        gevent.sleep(WATCH_INTERVAL_S)
+        elapsed = time.monotonic() - started
+        if isinstance(runner, MasterRunner):
+            _track_workers(runner)
+        scenario = RUN.scenario
+        for threshold in scenario.thresholds:
+            if not threshold.abort_on_fail or elapsed < threshold.grace_s:
+                continue
+            observed = observe(threshold, runner.stats, RUN.personas)
+            fails[threshold.label] = fails[threshold.label] + 1 if threshold.judge(observed) == FAIL else 0
+            if fails[threshold.label] >= ABORT_CONSECUTIVE_FAILS and RUN.aborted is None:
+                RUN.aborted = f"threshold abort at {elapsed:.0f}s: {threshold.reason(observed)}"
+                log.error("aborting: %s", RUN.aborted)
+                gevent.spawn(runner.stop if not options.headless else runner.quit)
+                return
+        if options.status_line:
+            _print_status(runner, scenario, elapsed)
+        if runner.state == "stopped":
+            return
+
+
+def _track_workers(runner: MasterRunner) -> None:
+    for client_id, client in runner.clients.items():
+        worker = f"w{runner.get_worker_index(client_id)}"
+        RUN.workers.add(worker)
+        if client.state == "missing" and not any(w["worker"] == worker for w in RUN.lost_workers):
+            RUN.lost_workers.append({"worker": worker, "at": _now_iso()})
+
+
+def _print_status(runner: Any, scenario: Scenario, elapsed: float) -> None:
+    total = runner.stats.total
+    p95 = total.get_response_time_percentile(0.95) if total.num_requests else 0
+    stage = scenario.stage_at(elapsed)
+    where = f"stage {stage[0] + 1}/{len(scenario.stages)}" if stage else "ending"
+    print(
+        f"{STATUS_PREFIX}{elapsed:5.0f}s/{scenario.duration_s:.0f}s {where} users={runner.user_count} "
+        f"rps={total.current_rps:.1f} requests={total.num_requests} p95={p95:.0f}ms "
+        f"failures={total.fail_ratio * 100:.2f}%",
+        flush=True,
+    )
+
+
+# ---------------------------------------------------------------------------- the end
+
+
+@events.test_stop.add_listener
+def on_test_stop(**_: Any) -> None:
+    RUN.end = _now_iso()
+
+
+@events.quitting.add_listener
+def on_quitting(environment: Environment, **_: Any) -> None:
+    """Close the request log; on the master: verdict, run.json, exit code (0 PASS/WARN, 1 FAIL)."""
+    if RUN.request_log is not None:
+        RUN.request_log.close()
+        RUN.request_log = None
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner) or RUN.scenario is None or environment.parsed_options is None:
+        return
+    result = verdict(RUN.scenario.thresholds, runner.stats, RUN.personas)
+    for row in result["thresholds"]:
+        if row["status"] not in ("PASS", "NO_DATA"):
+            log.warning("THRESHOLD %s: %s", row["status"], row["reason"])
+    if RUN.scenario.thresholds:
+        environment.process_exit_code = 1 if result["status"] == FAIL else 0
+    if environment.parsed_options.run_dir:
+        write_run_json(environment, result)
+
+
+def _git_revision() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent, capture_output=True, text=True, timeout=5,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        own = version("careerload")
+    except PackageNotFoundError:
+        own = "unknown"
+    return {"careerload": own, "locust": locust.__version__, "python": platform.python_version()}
+
+
+def write_run_json(environment: Environment, result: dict[str, Any]) -> Path:
+    """run.json as rundir.RUN_JSON_KEYS describes it, plus the verdict from Locust's statistics."""
+    options = environment.parsed_options
+    scenario = RUN.scenario
+    runner = environment.runner
+    workers = sorted(RUN.workers) if isinstance(runner, MasterRunner) else ["local"]
+    document = {
+        "scenario": scenario.name,
+        "scenario_file": str(scenario.path),
+        "host": environment.host,
+        "options": {
+            "scenario": options.scenario_file or options.scenario, "time_scale": options.time_scale,
+            "peak_users": options.peak_users or None, "think_time_scale": options.think_time_scale,
+            "seed_users": options.seed_users, "database_url": _redact(options.database_url),
+            "headless": bool(options.headless), "master": bool(options.master),
+            "expect_workers": options.expect_workers if options.master else 0,
+        },
+        "thresholds": [t.to_dict() for t in scenario.thresholds],
+        "versions": _versions(),
+        "start": RUN.start,
+        "end": RUN.end or _now_iso(),
+        "git_revision": _git_revision(),
+        "workers": workers,
+        "lost_workers": RUN.lost_workers,
+        "aborted": RUN.aborted,
+        "question": scenario.question,
+        "shape": scenario.to_dict(),
+        "counters": dict(RUN.counters),
+        "verdict": result,
+    }
+    path = Path(options.run_dir) / rundir.RUN_JSON
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
