@@ -12,8 +12,8 @@ silently wrong numbers:
 - a Locust `_stats.csv` without its final "Aggregated" row was cut between rows.
 
 The raw log can be large (10 M rows is an hour of a big test), so it is read with
-pyarrow's multi-threaded CSV reader through pandas, with explicit dtypes and
-categories for the repetitive string columns.
+pyarrow's multi-threaded CSV reader, with explicit types and the repetitive
+string columns dictionary-encoded (pandas categories) as they are parsed.
 """
 
 from __future__ import annotations
@@ -31,20 +31,18 @@ import pyarrow.csv as pa_csv
 
 from careerload import rundir
 
-# The raw log's columns and the dtypes they are read with (see careerload/rundir.py).
+# The raw log's columns the analysis reads, with their dtypes (see careerload/rundir.py);
+# `size` and `worker` are not used and not read.
 REQUEST_LOG_DTYPES: dict[str, str] = {
     "ts": "float64",
     "type": "category",
     "name": "category",
     "rt_ms": "float64",
-    "size": "int64",
     "ok": "int8",
     "error": "category",
     "user": "category",
-    "worker": "category",
 }
-_ARROW_TYPES = {"float64": pa.float64(), "int64": pa.int64(), "int8": pa.int8(),
-                "category": pa.dictionary(pa.int32(), pa.string())}
+_ARROW_TYPES = {"float64": pa.float64(), "int8": pa.int8(), "category": pa.dictionary(pa.int32(), pa.string())}
 
 # The columns this analysis needs from each Locust CSV (Locust 2.x names).
 STATS_COLUMNS = ("Type", "Name", "Request Count", "Failure Count", "Median Response Time",
@@ -73,7 +71,7 @@ class RunData:
     history: pd.DataFrame | None = None  # Locust's _stats_history.csv
     failures: pd.DataFrame | None = None
     exceptions: pd.DataFrame | None = None
-    server: dict[str, float] = field(default_factory=dict)  # server/metrics.json
+    server: dict[str, float] = field(default_factory=dict)  # cache_hit_rate, db_mean_ms from server/
 
 
 def _check_complete(path: Path) -> None:
@@ -93,7 +91,15 @@ def _header(path: Path) -> list[str]:
 
 
 def read_request_log(path: Path) -> pd.DataFrame:
-    """Read one raw request log, checking that it is complete first."""
+    """Read one raw request log, checking that it is complete first.
+
+    pyarrow's CSV reader is called directly rather than through
+    `pd.read_csv(engine="pyarrow")`: pandas parses category columns as plain
+    strings and converts afterwards (GH#56044), which for 10 M rows costs over
+    a GiB more than reading them dictionary-encoded; and only pyarrow itself
+    can be told that quoted values may contain newlines (an error message
+    with a line break), which is tried only when the fast parse trips on one.
+    """
     _check_complete(path)
     header = _header(path)
     if tuple(header) != rundir.REQUEST_LOG_COLUMNS:
@@ -101,26 +107,22 @@ def read_request_log(path: Path) -> pd.DataFrame:
             f"{path} is truncated or not a request log: header is {','.join(header)!r}, "
             f"expected {','.join(rundir.REQUEST_LOG_COLUMNS)!r}"
         )
+    convert = pa_csv.ConvertOptions(
+        column_types={column: _ARROW_TYPES[dtype] for column, dtype in REQUEST_LOG_DTYPES.items()},
+        include_columns=list(REQUEST_LOG_DTYPES),
+    )
     try:
-        frame = pd.read_csv(path, engine="pyarrow", dtype=REQUEST_LOG_DTYPES)
-    except (pa.ArrowInvalid, pd.errors.ParserError, ValueError) as exc:
+        table = pa_csv.read_csv(path, convert_options=convert)
+    except pa.ArrowInvalid as exc:
         if "newlines_in_values" not in str(exc):
             raise RunDirError(f"{path} is malformed: {exc}") from exc
-        # An error message with a quoted newline: pandas' pyarrow engine cannot
-        # be told about those, pyarrow itself can (at half the speed, hence not
-        # the default).
         try:
-            table = pa_csv.read_csv(
-                path,
-                parse_options=pa_csv.ParseOptions(newlines_in_values=True),
-                convert_options=pa_csv.ConvertOptions(
-                    column_types={k: _ARROW_TYPES[v] for k, v in REQUEST_LOG_DTYPES.items()}
-                ),
-            )
+            table = pa_csv.read_csv(path, parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+                                    convert_options=convert)
         except pa.ArrowInvalid as exc2:
             raise RunDirError(f"{path} is malformed: {exc2}") from exc2
-        frame = table.to_pandas()
-    return frame
+    # column by column, freeing Arrow's buffers as pandas takes them over
+    return table.to_pandas(split_blocks=True, self_destruct=True)
 
 
 def _read_request_logs(paths: list[Path]) -> pd.DataFrame:
@@ -165,17 +167,46 @@ def _read_optional(path: Path, required: tuple[str, ...], what: str) -> pd.DataF
     return _read_locust_csv(path, required, what) if path.is_file() else None
 
 
+def _delta(frame: pd.DataFrame, column: str) -> float | None:
+    """Last minus first snapshot of a cumulative counter, None when it was never recorded."""
+    if column not in frame:
+        return None
+    values = pd.to_numeric(frame[column], errors="coerce").dropna()
+    return float(values.iloc[-1] - values.iloc[0]) if len(values) >= 2 else None
+
+
 def _read_server_metrics(run_dir: Path) -> dict[str, float]:
-    """server/metrics.json: flat server-side figures (cache_hit_rate, db_mean_ms) when the run saved them."""
-    path = run_dir / rundir.SERVER_DIR / "metrics.json"
-    if not path.is_file():
-        return {}
-    try:
-        raw = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise RunDirError(f"{path} is truncated or not JSON: {exc}") from exc
-    return {key: float(value) for key, value in raw.items()
-            if isinstance(value, (int, float)) and not isinstance(value, bool)}
+    """Server-side figures over the run from the snapshots in server/ (see careerload/snapshots.py).
+
+    cache_hit_rate: the application's own hits/(hits+misses) over the run
+    (`app_*`, from /api/v1/cache/metrics), else Redis' keyspace counters.
+    db_mean_ms: total statement time / calls over the run, all statements of
+    pg_stat_statements (first and last snapshot per queryid).
+    """
+    metrics: dict[str, float] = {}
+    server = run_dir / rundir.SERVER_DIR
+    redis_csv, statements_csv = server / "redis.csv", server / "pg_statements.csv"
+    if redis_csv.is_file():
+        _check_complete(redis_csv)
+        frame = pd.read_csv(redis_csv)
+        for hits, misses in (("app_hits", "app_misses"), ("keyspace_hits", "keyspace_misses")):
+            got, missed = _delta(frame, hits), _delta(frame, misses)
+            if got is not None and missed is not None and got + missed > 0:
+                metrics["cache_hit_rate"] = got / (got + missed)
+                break
+    if statements_csv.is_file():
+        _check_complete(statements_csv)
+        frame = pd.read_csv(statements_csv, usecols=["ts", "queryid", "calls", "total_ms"])
+        if frame["ts"].nunique() >= 2:
+            first, last = frame["ts"].min(), frame["ts"].max()
+            start = frame[frame["ts"] == first].groupby("queryid")[["calls", "total_ms"]].sum()
+            end = frame[frame["ts"] == last].groupby("queryid")[["calls", "total_ms"]].sum()
+            # statements new since the first snapshot count whole; evicted ones drop out
+            delta = end - start.reindex(end.index, fill_value=0)
+            calls = float(delta["calls"].sum())
+            if calls > 0:
+                metrics["db_mean_ms"] = float(delta["total_ms"].sum()) / calls
+    return metrics
 
 
 def load_run_dir(path: str | Path) -> RunData:

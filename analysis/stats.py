@@ -58,15 +58,22 @@ def nearest_rank_index(n: int, q: float) -> int:
     return min(max(index, 0), n - 1)
 
 
+def _code_dtype(ngroups: int) -> type:
+    """The smallest integer type for group codes: numpy's stable sort is a radix sort up to 16 bits."""
+    return np.int8 if ngroups < 2**7 else np.int16 if ngroups < 2**15 else np.int32
+
+
 def grouped_quantiles(values: np.ndarray, codes: np.ndarray, ngroups: int, qs: tuple[float, ...]) -> np.ndarray:
     """Nearest-rank quantiles of `values` per group code: array (ngroups, len(qs)), NaN for empty groups."""
     out = np.full((ngroups, len(qs)), np.nan)
     if values.size == 0:
         return out
-    small = codes.astype(np.int16) if ngroups < np.iinfo(np.int16).max else codes
-    order = np.argsort(small, kind="stable")  # radix sort for small integer codes
-    ordered = values[order]
-    del order
+    if ngroups == 1:
+        ordered = values  # np.partition below works on a copy
+    else:
+        order = np.argsort(codes, kind="stable")  # a radix sort for 8/16-bit codes
+        ordered = values[order]
+        del order
     start = 0
     for group, count in enumerate(np.bincount(codes, minlength=ngroups)):
         if count:
@@ -184,7 +191,7 @@ def _group_rows(rt: np.ndarray, failed: np.ndarray, codes: np.ndarray, labels: l
                 duration_s: float | None) -> list[dict[str, Any]]:
     ngroups = len(labels)
     counts = np.bincount(codes, minlength=ngroups)
-    fails = np.bincount(codes, weights=failed, minlength=ngroups)
+    fails = np.bincount(codes[failed], minlength=ngroups)
     sums = np.bincount(codes, weights=rt, minlength=ngroups)
     # the nearest-rank 100th percentile is the maximum: one partial sort gives both
     quantiles = grouped_quantiles(rt, codes, ngroups, (*PERCENTILES.values(), 1.0))
@@ -200,7 +207,7 @@ def endpoint_groups(log: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, str]
     ntypes, nnames = len(types.categories), len(names.categories)
     combined = types.codes.to_numpy().astype(np.int64) * nnames + names.codes.to_numpy()
     present = np.flatnonzero(np.bincount(combined, minlength=ntypes * nnames))
-    lookup = np.full(ntypes * nnames, -1, np.int64)
+    lookup = np.full(ntypes * nnames, -1, _code_dtype(present.size))
     lookup[present] = np.arange(present.size)
     labels = [(str(names.categories[p % nnames]), str(types.categories[p // nnames])) for p in present]
     return lookup[combined], labels
@@ -210,7 +217,7 @@ def _raw_stats(data: RunData, window: Window) -> RunStats:
     log = data.requests
     assert log is not None
     rt = log["rt_ms"].to_numpy(dtype=np.float64)
-    failed = (log["ok"].to_numpy() == 0).astype(np.float64)
+    failed = log["ok"].to_numpy() == 0
     duration = window.duration_s
 
     aggregate = _group_rows(rt, failed, np.zeros(rt.size, np.int8), [(AGGREGATED, None)], duration)
@@ -284,9 +291,9 @@ def _raw_timeline(log: pd.DataFrame, rt: np.ndarray, failed: np.ndarray, window:
     duration = max(window.end - window.start, 1.0)
     bucket = choose_bucket(duration)
     nbuckets = max(int(math.ceil(duration / bucket)), 1)
-    codes = np.clip(((log["ts"].to_numpy() - window.start) // bucket).astype(np.int64), 0, nbuckets - 1)
+    codes = np.clip((log["ts"].to_numpy() - window.start) // bucket, 0, nbuckets - 1).astype(_code_dtype(nbuckets))
     counts = np.bincount(codes, minlength=nbuckets)
-    fails = np.bincount(codes, weights=failed, minlength=nbuckets)
+    fails = np.bincount(codes[failed], minlength=nbuckets)
     quantiles = grouped_quantiles(rt, codes, nbuckets, tuple(PERCENTILES[k] for k in TIMELINE_QUANTILES))
     starts = np.arange(nbuckets) * bucket
     # the last bucket may be shorter than `bucket`: divide by its true width

@@ -60,12 +60,14 @@ def synthesise(endpoints: list[Endpoint], n: int, duration_s: float, start: floa
     error_codes = np.where(failed, rng.integers(1, len(ERRORS) + 1, n), 0)
     methods = sorted({e.method for e in endpoints})
     personas = sorted({e.persona for e in endpoints})
+    names = sorted({e.name for e in endpoints})  # the same route can serve several methods
     method_codes = np.array([methods.index(e.method) for e in endpoints])[codes]
+    name_codes = np.array([names.index(e.name) for e in endpoints])[codes]
     persona_codes = np.array([personas.index(e.persona) for e in endpoints])[codes]
     return pd.DataFrame({
         "ts": ts,
         "type": pd.Categorical.from_codes(method_codes, methods),
-        "name": pd.Categorical.from_codes(codes, [e.name for e in endpoints]),
+        "name": pd.Categorical.from_codes(name_codes, names),
         "rt_ms": rt,
         "size": rng.integers(200, 20_000, n),
         "ok": (~failed).astype(np.int8),

@@ -79,7 +79,7 @@ def observe(threshold: Threshold, stats: RunStats, server: dict[str, float]) -> 
     """The observed value of a threshold's metric in its scope, and why there is none when there is none."""
     if threshold.metric in SERVER_METRICS:
         value = server.get(threshold.metric)
-        return value, "" if value is not None else f"no server-side {threshold.metric} (server/metrics.json)"
+        return value, "" if value is not None else f"no server-side {threshold.metric} (server/ snapshots missing or empty)"
     row, why = _row_for(threshold, stats)
     if row is None:
         return None, why
