@@ -27,12 +27,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("base", metavar="BASE_DIR", help="the baseline run directory")
     parser.add_argument("candidate", metavar="CANDIDATE_DIR", help="the run directory to judge")
-    parser.add_argument("--tolerance", type=_fraction, default=DEFAULT_TOLERANCE,
+    parser.add_argument("--tolerance", type=_fraction, metavar="F", default=DEFAULT_TOLERANCE,
                         help="a regression needs the whole interval of the relative change beyond this "
                              f"(fraction; default {DEFAULT_TOLERANCE} = {DEFAULT_TOLERANCE * 100:g} %%)")
-    parser.add_argument("--confidence", type=_fraction, default=DEFAULT_CONFIDENCE,
+    parser.add_argument("--confidence", type=_fraction, metavar="F", default=DEFAULT_CONFIDENCE,
                         help=f"confidence of the bootstrap interval (default {DEFAULT_CONFIDENCE})")
-    parser.add_argument("--resamples", type=int, default=DEFAULT_RESAMPLES,
+    parser.add_argument("--resamples", type=int, metavar="N", default=DEFAULT_RESAMPLES,
                         help=f"bootstrap resamples per percentile (default {DEFAULT_RESAMPLES})")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap random seed (default 0): same runs, same answer")
     parser.add_argument("--out", metavar="DIR", help="write the comparison here (default: CANDIDATE_DIR)")
@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("compare", help=HELP, description=__doc__.split("\n\n")[0])
+    parser = subparsers.add_parser("compare", help=HELP, description=__doc__,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser)
     parser.set_defaults(func=run)
