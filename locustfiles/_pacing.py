@@ -38,20 +38,21 @@ class ArrivalPacer:
         self.duration_s = duration_s
         self.on_drop = on_drop
         self.start = time.monotonic()
-        self.next_slot = self._advance(0.0, 0.0)  # the first iteration starts when the first token accrues
+        self.next_slot = self._advance(0.0)  # the first iteration starts when the first token accrues
         self.started = 0
 
     def _rate(self, t: float) -> float:
         return self.rate_at(t) * self.share()
 
-    def _advance(self, t: float, tokens: float) -> float:
+    def _advance(self, t: float) -> float:
         """The time at which one more iteration is due after t (integrating the rate over ramps)."""
-        need = 1.0 - tokens
-        while need > 0 and t < self.duration_s:
+        need = 1.0
+        while t < self.duration_s:
             rate = self._rate(t)
-            dt = STEP_S if rate <= 0 else min(STEP_S, need / rate)
-            need -= rate * dt
-            t += dt
+            if rate > 0 and need <= rate * STEP_S:
+                return t + need / rate
+            need -= rate * STEP_S
+            t += STEP_S
         return t
 
     def delay(self) -> float:
@@ -64,10 +65,10 @@ class ArrivalPacer:
                 return self.duration_s - now + 60.0
             if now - slot > MAX_LATENESS_S:
                 # Every user was busy: the slots between then and now are iterations nobody
-                # could start. Count them and resume the schedule from now.
+                # could start. Count them; this caller takes the slot due now.
                 self.on_drop(max(1, int((now - slot) * self._rate(slot))))
-                self.next_slot = self._advance(now, 0.0)
+                self.next_slot = now
                 continue
-            self.next_slot = self._advance(slot, 0.0)
+            self.next_slot = self._advance(slot)
             self.started += 1
             return max(slot - now, 0.0)
