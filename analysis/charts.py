@@ -28,6 +28,8 @@ from scenarios.thresholds import FAIL, LATENCY_METRICS, WARN  # noqa: E402
 DPI = 100
 STATUS_COLOURS = {"PASS": "#4c78a8", "NO_DATA": "#9d9d9d", WARN: "#f2a900", FAIL: "#d62728"}
 LEVEL_STYLE = {"target": {"color": "#f2a900", "linestyle": "--"}, "critical": {"color": "#d62728", "linestyle": "-"}}
+LOG_SCALE_SPREAD = 30  # endpoint p95s further apart than this are drawn on a log axis
+HEADROOM = 1.15  # space above the highest point for the legend
 QUANTILE_COLOURS = {"p50": "#4c78a8", "p95": "#f58518", "p99": "#e45756"}
 
 
@@ -98,7 +100,7 @@ def throughput_users(timeline: Timeline, path: Path) -> Chart:
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("requests/s")
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(0, max(float(np.nanmax(timeline.frame["requests_per_s"])), 1.0) * HEADROOM)
     ax.grid(alpha=0.3)
     ax.legend(lines, [line.get_label() for line in lines], loc="upper left", fontsize="small")
     return Chart("Throughput and users over time", _save(fig, path))
@@ -143,15 +145,22 @@ def endpoint_p95(summary: Summary, path: Path) -> Chart:
         for level in ("target", "critical") if result else ():
             if result[level] is not None:
                 style = LEVEL_STYLE[level]
-                ax.plot([result[level]], [i], marker="|", markersize=14, markeredgewidth=2.5, color=style["color"],
-                        linestyle="none", label=None if level in marked else f"endpoint p95 {level}")
+                ax.plot([result[level]], [i], marker="d", markersize=9, markeredgecolor="black", zorder=3,
+                        color=style["color"], linestyle="none",
+                        label=None if level in marked else f"endpoint p95 {level}")
                 marked.add(level)
     aggregate = by_scope.get("aggregate")
     for level in ("target", "critical") if aggregate else ():
         if aggregate[level] is not None:
             ax.axvline(aggregate[level], linewidth=1, **LEVEL_STYLE[level], label=f"aggregate p95 {level} {aggregate[level]:g} ms")
     ax.set_yticks(y, [endpoint_label(row) for row in rows], fontsize="small")
-    ax.set_xlabel("p95 response time (ms)")
+    values = [row["p95_ms"] for row in rows if row["p95_ms"] > 0]
+    if values and max(values) > LOG_SCALE_SPREAD * min(values):
+        # a 10 s task beside 5 ms queries: only a log axis shows both
+        ax.set_xscale("log")
+        ax.set_xlabel("p95 response time (ms, log scale)")
+    else:
+        ax.set_xlabel("p95 response time (ms)")
     ax.set_title("p95 response time per endpoint against its threshold")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="lower right", fontsize="small")

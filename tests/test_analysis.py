@@ -9,6 +9,7 @@ against numpy, and the CSV ones against Locust's own rounding.
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import shutil
@@ -27,6 +28,7 @@ from analysis.stats import PERCENTILES, compute
 from analysis.load import load_run_dir
 from analysis.synthetic import Endpoint, synthesise, write_request_log, write_run_json
 from analysis.verdict import evaluate, verdict
+from careerload import rundir
 from scenarios.thresholds import Threshold
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -300,7 +302,13 @@ def test_error_messages_with_newlines_and_per_worker_logs(tmp_path):
     frame["error"] = frame["error"].cat.add_categories(["Traceback:\nline two, with a comma"])
     frame.loc[frame.index[:5], ["ok", "error"]] = [0, "Traceback:\nline two, with a comma"]
     for worker in ("w1", "w2"):  # the merged requests.csv never got written
-        write_request_log(frame[frame["worker"] == worker], run_dir / f"requests-{worker}.csv")
+        # written the way locustfiles' RequestLog writes: Python's csv module, \r\n line ends
+        with open(run_dir / f"requests-{worker}.csv", "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(rundir.REQUEST_LOG_COLUMNS)
+            for row in frame[frame["worker"] == worker].itertuples(index=False):
+                writer.writerow(("%.3f" % row.ts, row.type, row.name, "%.3f" % row.rt_ms, row.size, row.ok,
+                                 row.error, row.user, row.worker))
     write_run_json(run_dir, scenario="workers", start=START, end=START + 10, thresholds=[], workers=("w1", "w2"))
     report(run_dir)
     summary = _summary(run_dir)
