@@ -2,5 +2,7 @@
 
 Split by what each module produces (see the README's `careerload report`):
 load (reading a run directory), stats, verdict, summary (the one structure the
-writers read), charts, html, markdown, junit, report (the pipeline), compare.
+writers read), charts, html, markdown, junit, report (the pipeline), compare;
+formatting (how numbers read), synthetic (run directories with known values,
+for the tests, the benchmark and the notebook).
 """

@@ -43,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
     except (RunDirError, ScenarioError) as exc:
         raise UsageError(str(exc)) from exc
     except ImportError as exc:
+        if not args.scenario:
+            raise
         raise UsageError(f"--scenario needs the scenario loader, which cannot be imported ({exc}); "
                          "use --thresholds FILE") from exc
     summary = result.summary
