@@ -21,6 +21,11 @@ COMMAND_MODULES = (
     "careerload.cmd_up",
     "careerload.cmd_demo",
     "careerload.cmd_target",
+    "careerload.cmd_seed",
+    "careerload.cmd_scenarios",
+    "careerload.cmd_run",
+    "careerload.cmd_report",
+    "careerload.cmd_compare",
     "careerload.cmd_explain",
 )
 
