@@ -196,6 +196,20 @@ def locust_command(options: RunOptions, scenario: Scenario, run_dir: Path, role:
     return cmd
 
 
+def _die_with_parent() -> None:
+    """In a Locust child: SIGTERM when this process dies, however it dies (Linux PR_SET_PDEATHSIG).
+
+    The children run in their own sessions (see `play`), so without this a
+    `careerload run` killed with SIGKILL would leave its load generators running.
+    """
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
 def _child_env(options: RunOptions) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONUNBUFFERED"] = "1"
@@ -259,13 +273,14 @@ def play(options: RunOptions, scenario: Scenario, run_dir: Path) -> tuple[int, b
     master = subprocess.Popen(
         locust_command(options, scenario, run_dir, "master", master_port), cwd=REPO_ROOT, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        preexec_fn=_die_with_parent,
     )
     workers = []
     for i in range(options.workers):
         log = open(run_dir / f"locust-w{i}.log", "w", encoding="utf-8")
         workers.append(subprocess.Popen(
             locust_command(options, scenario, run_dir, "worker", master_port), cwd=REPO_ROOT, env=env,
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent,
         ))
         log.close()
     relay = StatusRelay(master.stdout, run_dir / LOCUST_LOG, sys.stdout)

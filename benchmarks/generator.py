@@ -1,0 +1,178 @@
+"""Is the load generator the bottleneck? Requests/s of the personas' machinery vs a bare FastHttpUser.
+
+    python benchmarks/generator.py [--seconds 8] [--users 20]
+
+Starts a fast canned-response HTTP server on 127.0.0.1 (raw gevent sockets, so the
+server is cheaper than the generator and the generator is what is measured), then
+runs Locust headless against its one endpoint, each variant in its own process:
+
+    bare        FastHttpUser, GET /api/v1/health, no careerload code at all
+    machinery   a CareerUser (base class, login, catch_response checks of status and
+                JSON shape, template naming, persona context, per-persona statistics,
+                careerload's listeners), raw request log off
+    everything  machinery + the raw request log (--run-dir)
+    2 workers   everything, as a master plus 2 worker processes
+
+and prints requests/s and the ratios the issue asks for: everything / bare >= 0.8,
+and the raw log's own cost (1 - everything / machinery) <= 10 %.
+
+This file is also the locustfile of those runs (Locust imports it as `generator`);
+the variant comes from CAREERLOAD_BENCH_VARIANT.
+"""
+
+from __future__ import annotations
+
+import os
+
+VARIANT = os.environ.get("CAREERLOAD_BENCH_VARIANT")
+
+if VARIANT:  # imported by Locust as the locustfile of one variant
+    from locust import FastHttpUser, constant, task
+
+    if VARIANT == "bare":
+        class Bare(FastHttpUser):
+            wait_time = constant(0)
+
+            @task
+            def health(self) -> None:
+                self.client.get("/api/v1/health", name="/api/v1/health")
+    else:
+        from locustfiles.common import API, CareerUser
+
+        class Machinery(CareerUser):
+            """A persona reduced to one task: the same checks and naming as the real ones, no think time."""
+
+            def wait_time(self) -> float:
+                return 0.0
+
+            @task
+            def health(self) -> None:
+                with self.client.get(f"{API}/health", name=f"{API}/health", catch_response=True) as resp:
+                    self.expect(resp, 200, keys=("status", "database", "redis"))
+
+else:  # the benchmark driver
+    import argparse
+    import json
+    import socket
+    import statistics
+    import subprocess
+    import sys
+    import tempfile
+    import time
+    from pathlib import Path
+
+    HERE = Path(__file__).resolve()
+    REPO = HERE.parent.parent
+    HEALTH = b'{"status":"ok","database":"ok","redis":"ok"}'
+    TOKEN = b'{"access_token":"1.9999999999.bench","token_type":"bearer"}'
+
+    def canned(body: bytes) -> bytes:
+        return (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)) + body
+
+    SERVER = f"""
+import sys
+from gevent.server import StreamServer
+HEALTH, LOGIN = {canned(HEALTH)!r}, {canned(TOKEN)!r}
+def handle(sock, _):
+    buf = b""
+    while True:
+        while b"\\r\\n\\r\\n" not in buf:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return
+            buf += chunk
+        head, _, buf = buf.partition(b"\\r\\n\\r\\n")
+        length = 0
+        for line in head.split(b"\\r\\n"):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        while len(buf) < length:
+            buf += sock.recv(65536)
+        buf = buf[length:]
+        sock.sendall(LOGIN if head.startswith(b"POST") else HEALTH)
+server = StreamServer(("127.0.0.1", 0), handle)
+server.start()
+print(server.server_port, flush=True)
+server.serve_forever()
+"""
+
+    def locust(variant: str, host: str, seconds: int, users: int, run_dir: Path | None, role: str = "local",
+               master_port: int = 0, workers: int = 0) -> subprocess.Popen:
+        env = {**os.environ, "CAREERLOAD_BENCH_VARIANT": variant, "PYTHONPATH": str(REPO)}
+        cmd = [sys.executable, "-m", "locust", "-f", str(HERE), "--host", host]
+        if role == "worker":
+            cmd += ["--worker", "--master-port", str(master_port)]
+        else:
+            cmd += ["--headless", "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--only-summary",
+                    "--json-file", str(Path(tempfile.gettempdir()) / f"careerload-bench-{os.getpid()}-{variant}"),
+                    "--seed-users", "1"] if variant != "bare" else \
+                   ["--headless", "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--only-summary",
+                    "--json-file", str(Path(tempfile.gettempdir()) / f"careerload-bench-{os.getpid()}-{variant}")]
+            if run_dir is not None:
+                cmd += ["--run-dir", str(run_dir)]
+            if role == "master":
+                cmd += ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(master_port),
+                        "--expect-workers", str(workers)]
+        return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def requests_per_second(variant: str) -> float:
+        path = Path(tempfile.gettempdir()) / f"careerload-bench-{os.getpid()}-{variant}.json"
+        entries = json.loads(path.read_text())
+        path.unlink()
+        total = sum(e["num_requests"] for e in entries if e["name"] == "/api/v1/health")
+        start = min(e["start_time"] for e in entries)
+        end = max(e["last_request_timestamp"] for e in entries)
+        return total / (end - start)
+
+    def measure(variant: str, host: str, seconds: int, users: int, raw_log: bool, workers: int = 0) -> float:
+        with tempfile.TemporaryDirectory() as tmp:
+            run_dir = Path(tmp) if raw_log else None
+            if not workers:
+                proc = locust(variant, host, seconds, users, run_dir)
+                proc.wait(timeout=seconds + 60)
+                return requests_per_second(variant)
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            master = locust(variant, host, seconds, users, run_dir, "master", port, workers)
+            children = [locust(variant, host, seconds, users, run_dir, "worker", port) for _ in range(workers)]
+            master.wait(timeout=seconds + 90)
+            for child in children:
+                child.wait(timeout=30)
+            return requests_per_second(variant)
+
+    def main() -> int:
+        parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+        parser.add_argument("--seconds", type=int, default=8, help="length of each variant's run (default 8)")
+        parser.add_argument("--users", type=int, default=20, help="concurrent users, zero think time (default 20)")
+        parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the median counts (default 3)")
+        args = parser.parse_args()
+        server = subprocess.Popen([sys.executable, "-c", SERVER], stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, text=True)
+        runs: dict[str, list[float]] = {"bare": [], "machinery": [], "everything": [], "2 workers": []}
+        try:
+            host = f"http://127.0.0.1:{server.stdout.readline().strip()}"
+            # Interleaved rounds, median per variant: the machine is shared, and a burst of
+            # someone else's work must not land on one variant only.
+            for round_ in range(args.rounds):
+                order = [("bare", False), ("machinery", False), ("everything", True)]
+                for variant, raw_log in order[round_ % 3:] + order[: round_ % 3]:  # rotate: no variant always last
+                    runs[variant].append(measure(variant, host, args.seconds, args.users, raw_log=raw_log))
+            runs["2 workers"].append(measure("workers", host, args.seconds, args.users, raw_log=True, workers=2))
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+        results = {name: statistics.median(values) for name, values in runs.items()}
+        for name, rps in results.items():
+            spread = ", ".join(f"{v:.0f}" for v in runs[name])
+            print(f"{name:<12} {rps:10.0f} requests/s  (runs: {spread})")
+        everything = results["everything"] / results["bare"]
+        log_cost = 1 - results["everything"] / results["machinery"]
+        workers = results["2 workers"] / results["everything"]
+        print(f"everything / bare          {everything:.2f}  (want >= 0.80)")
+        print(f"raw request log cost       {log_cost * 100:.1f} %  (want <= 10 %)")
+        print(f"2 workers / 1 process      {workers:.2f}  (cores: {os.cpu_count()}, shared with the server)")
+        return 0 if everything >= 0.8 and log_cost <= 0.10 else 1
+
+    if __name__ == "__main__":
+        sys.exit(main())
