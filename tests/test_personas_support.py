@@ -17,10 +17,7 @@ from target_api.security import hash_password
 
 REPO = Path(__file__).resolve().parent.parent
 PASSWORD = "careerload"
-CLI = [sys.executable, "-c",
-       "import sys; from careerload import cli; "
-       "cli.COMMAND_MODULES = tuple(dict.fromkeys((*cli.COMMAND_MODULES, 'careerload.cmd_run', 'careerload.cmd_scenarios'))); "
-       "sys.exit(cli.main())"]
+CLI = [sys.executable, "-m", "careerload"]
 
 
 def seed_accounts(database_url: str, users: int, jobs_per_user: int) -> None:
