@@ -4,12 +4,16 @@ pg_stat_statements stores statements normalised (`WHERE user_id = $1`), so they
 cannot be run as they are. Each one is PREPAREd (PostgreSQL infers the
 parameter types), given representative values and run under EXPLAIN (ANALYZE,
 BUFFERS) inside a transaction that is rolled back. "Representative" means the
-hard case a load test cares about: the user owning the most jobs, the most
-common status, company and location, a one-year window, a first page of 20.
+hard case a load test cares about: the user owning the most jobs, that user's
+rarest status (selective filters are where a wrong index hurts), the most
+common company and location, a one-year window, a first page of 20.
 
 The plan is summarised the way the audit asks: sequential scans on large
-tables, estimates off from actual rows by 10x or more, and a missing-index hint
-(the filtered columns, then the sort keys) when no existing index leads with
+tables, scans whose filter throws most of what they read away (an index on the
+wrong columns), bitmap scans that AND single-column indexes to keep a few rows
+(the job list by status without its composite index), estimates
+off from actual rows by 10x or more, and a missing-index hint (the filtered
+columns, then the order the plan needed) when no existing index leads with
 those columns. Written to the run directory as `explain.md`.
 """
 
@@ -29,6 +33,7 @@ from careerload.rundir import SERVER_DIR
 
 EXPLAIN_MD = "explain.md"
 LARGE_TABLE_ROWS = 10_000
+WASTED_ROWS = 1_000  # a scan whose filter throws away at least this many rows (and 10x what it keeps) is flagged
 MISESTIMATE_FACTOR = 10.0
 READ_ONLY = re.compile(r"^\s*(SELECT|WITH)\b", re.IGNORECASE)
 # pg_stat_statements turns `interval '30 days'` into `interval $2`, which does not parse: make it a cast.
@@ -39,7 +44,7 @@ _OPERATOR = r"(?:=|<>|!=|<=|>=|<|>|\bI?LIKE\b|=\s*ANY\s*\()"
 
 @dataclass
 class Finding:
-    kind: str  # "seq_scan", "misestimate", "index_hint"
+    kind: str  # "seq_scan", "filter_waste", "index_combination", "misestimate", "index_hint"
     text: str
 
 
@@ -88,7 +93,9 @@ class _Samples:
 
         self.user_id = one("SELECT user_id FROM jobs GROUP BY user_id ORDER BY count(*) DESC, user_id LIMIT 1") or "1"
         self.job_id = one(f"SELECT min(id) FROM jobs WHERE user_id = {int(self.user_id)}") or "1"
-        self.status = one("SELECT mode() WITHIN GROUP (ORDER BY status) FROM jobs") or "not_applied"
+        # The heavy user's rarest status: a selective filter is where a wrong index hurts most.
+        self.status = one(f"SELECT status FROM jobs WHERE user_id = {int(self.user_id)} "
+                          "GROUP BY status ORDER BY count(*), status LIMIT 1") or "not_applied"
         self.company = one("SELECT mode() WITHIN GROUP (ORDER BY company) FROM jobs") or "x"
         self.location = one("SELECT mode() WITHIN GROUP (ORDER BY location) FROM jobs") or "x"
 
@@ -159,21 +166,59 @@ def summarise(conn: psycopg.Connection, plan: dict[str, Any]) -> tuple[list[str]
             ratio = (max(estimated, actual) + 1) / (min(estimated, actual) + 1)
             if ratio >= MISESTIMATE_FACTOR:
                 findings.append(Finding("misestimate", f"{label}: estimated {estimated:.0f} rows, actual {actual:.0f} ({ratio:.0f}x off)"))
-        if node["Node Type"] != "Seq Scan" or not relation:
+        if not relation:
             continue
         if relation not in table_rows:
             row = conn.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", (relation,)).fetchone()
             table_rows[relation] = float(row[0]) if row else 0.0
-        if table_rows[relation] < LARGE_TABLE_ROWS:
+        removed = float(node.get("Rows Removed by Filter", 0)) * float(node.get("Actual Loops", 1) or 1)
+        if node["Node Type"] == "Seq Scan" and table_rows[relation] >= LARGE_TABLE_ROWS:
+            findings.append(Finding("seq_scan", f"sequential scan on {relation} (~{table_rows[relation]:,.0f} rows), "
+                                                f"filter: {node.get('Filter', 'none')}"))
+        elif removed >= max(WASTED_ROWS, MISESTIMATE_FACTOR * actual):
+            findings.append(Finding("filter_waste", f"{label} reads {removed + actual:,.0f} rows to keep {actual:,.0f}, "
+                                                    f"filter: {node.get('Filter')}"))
+        elif _combined_entries(node) >= max(WASTED_ROWS, MISESTIMATE_FACTOR * actual):
+            indexes = sorted({n.get("Index Name", "") for _, n, _, _ in _nodes(node) if n.get("Index Name")})
+            findings.append(Finding("index_combination", f"{label} ANDs {', '.join(indexes)}: "
+                                                         f"{_combined_entries(node):,.0f} index entries for {actual:,.0f} rows"))
+        else:
             continue
-        findings.append(Finding("seq_scan", f"sequential scan on {relation} (~{table_rows[relation]:,.0f} rows), "
-                                            f"filter: {node.get('Filter', 'none')}"))
-        columns = _filter_columns(node.get("Filter", ""))
+        # The hint: the filtered columns, then the order the plan needed (a Sort above, or the scanned index's).
+        columns = _most_selective_first(conn, relation, table_rows[relation],
+                                        _filter_columns(node.get("Filter", "") or node.get("Recheck Cond", "")))
+        order: list[str] = []
         if parent is not None and parent.get("Node Type") in ("Sort", "Incremental Sort"):
-            columns += [c for c in _sort_columns(parent.get("Sort Key", [])) if c not in columns]
-        if columns and not _has_leading_index(conn, relation, columns):
-            findings.append(Finding("index_hint", f"CREATE INDEX ON {relation} ({', '.join(columns)});"))
+            order = _sort_columns(parent.get("Sort Key", []))
+        elif node.get("Index Name"):
+            order = _index_columns(conn, node["Index Name"])
+        columns += [c for c in order if c not in columns]
+        hint = f"CREATE INDEX ON {relation} ({', '.join(columns)});"
+        if columns and not _has_leading_index(conn, relation, columns) and all(f.text != hint for f in findings):
+            findings.append(Finding("index_hint", hint))
     return lines, findings
+
+
+def _combined_entries(node: dict[str, Any]) -> float:
+    """Index entries read by a Bitmap Heap Scan over a BitmapAnd of single-column indexes (0 otherwise)."""
+    children = node.get("Plans", [])
+    if node["Node Type"] != "Bitmap Heap Scan" or not children or children[0]["Node Type"] != "BitmapAnd":
+        return 0.0
+    return sum(float(n.get("Actual Rows", 0)) for _, n, _, _ in _nodes(children[0]) if n["Node Type"] == "Bitmap Index Scan")
+
+
+def _most_selective_first(conn: psycopg.Connection, relation: str, rows: float, columns: list[str]) -> list[str]:
+    """Equality columns ordered by distinct values, most first (pg_stats), as a composite index wants them."""
+    stats = dict(conn.execute("SELECT attname, n_distinct FROM pg_stats WHERE tablename = %s AND attname = ANY(%s)",
+                              (relation, columns)).fetchall())
+    distinct = {c: (-stats[c] * rows if stats.get(c, 0) < 0 else stats.get(c, 0)) for c in columns}
+    return sorted(columns, key=lambda c: -distinct[c])
+
+
+def _index_columns(conn: psycopg.Connection, index: str) -> list[str]:
+    row = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", (index,)).fetchone()
+    match = re.search(r"\((.*)\)\s*$", row[0]) if row else None
+    return [c.strip().split()[0] for c in match.group(1).split(",")] if match else []
 
 
 def _has_leading_index(conn: psycopg.Connection, relation: str, columns: list[str]) -> bool:
@@ -243,7 +288,7 @@ def explain_run(run_dir: Path, database_url: str, limit: int = 10) -> tuple[list
 def to_markdown(results: list[Explained], window: str) -> str:
     out = ["# EXPLAIN (ANALYZE, BUFFERS) of the run's top statements", "",
            f"Statements ranked by total execution time over the run window ({window}). "
-           "Parameters are representative values (the user with the most jobs, the most common status...); "
+           "Parameters are representative values (the user with the most jobs, that user's rarest status...); "
            "each statement ran inside a rolled-back transaction.", ""]
     for rank, item in enumerate(results, 1):
         hit = "n/a" if item.hit_ratio is None else f"{item.hit_ratio:.1%}"

@@ -226,13 +226,15 @@ def redact(url: str) -> str:
     return url
 
 
-def prepare_database(url: str) -> None:
-    """Create pg_stat_statements (when possible) and the schema when the database has none."""
+def prepare_database(url: str, apply_schema: bool = True) -> None:
+    """Create pg_stat_statements (when possible) and, if asked, the schema when the database has none."""
     with psycopg.connect(url, autocommit=True) as conn:
         try:
             conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         except psycopg.Error as exc:
             print(f"careerload: warning: pg_stat_statements unavailable ({str(exc).strip().splitlines()[0]})", file=sys.stderr)
+    if not apply_schema:
+        return
     with psycopg.connect(url) as conn:
         if not schema.exists(conn):
             schema.apply(conn)
@@ -283,8 +285,7 @@ class Stack:
                     check_database(self.database_url)
                 else:
                     self._start_postgres()
-                if self.apply_schema:
-                    prepare_database(self.database_url)
+                prepare_database(self.database_url, self.apply_schema)
             if self.want_redis:
                 if self.redis_url:
                     self._check_redis(self.redis_url)

@@ -1,0 +1,58 @@
+"""`careerload explain` on a seeded database, with and without the audit's composite indexes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from careerload.snapshots import ServerSnapshots
+
+CAREERLOAD = [sys.executable, "-m", "careerload"]
+JOB_LIST_BY_STATUS = "SELECT id, title FROM jobs WHERE user_id = %s AND status = %s ORDER BY created_at DESC LIMIT %s"
+AUDIT_COMPOSITE = "CREATE INDEX ON jobs (user_id, status, created_at);"
+
+
+def _explain_after_load(database_url: str, run_dir: Path, composite: bool) -> str:
+    flags = [] if composite else ["--without-composite-indexes"]
+    subprocess.run(CAREERLOAD + ["seed", "--database-url", database_url, "--scale", "0.3", "--seed", "7", *flags],
+                   check=True, capture_output=True, timeout=120)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    snapshots = ServerSnapshots(run_dir, database_url=database_url, interval_s=60)
+    snapshots.start()
+    with psycopg.connect(database_url) as conn:
+        for user_id in range(1, 40):
+            for status in ("applied", "offer"):
+                conn.execute(JOB_LIST_BY_STATUS, (user_id, status, 20)).fetchall()
+    snapshots.stop()
+    done = subprocess.run(CAREERLOAD + ["explain", "--database-url", database_url, "--run", str(run_dir), "--top", "3"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(run_dir / "explain.md")
+    return (run_dir / "explain.md").read_text()
+
+
+def test_without_composite_indexes_the_job_list_gets_the_audits_index_hint(fresh_database_url: str, tmp_path: Path) -> None:
+    report = _explain_after_load(fresh_database_url, tmp_path, composite=False)
+    assert "ORDER BY created_at DESC" in report
+    assert "EXPLAIN (ANALYZE, BUFFERS)" in report
+    assert any(kind in report for kind in ("**index combination**", "**filter waste**", "**seq scan**"))
+    assert AUDIT_COMPOSITE in report
+
+
+def test_with_composite_indexes_there_is_no_hint(fresh_database_url: str, tmp_path: Path) -> None:
+    report = _explain_after_load(fresh_database_url, tmp_path, composite=True)
+    assert "jobs_user_status_created_idx" in report
+    assert "index hint" not in report
+
+
+def test_explain_needs_database_snapshots(tmp_path: Path, database_url: str) -> None:
+    done = subprocess.run(CAREERLOAD + ["explain", "--database-url", database_url, "--run", str(tmp_path)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.startswith("careerload: error:") and "pg_statements.csv" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
