@@ -33,6 +33,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--web-port", type=int, default=8089, help="port of the web UI on 127.0.0.1; default 8089")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""),
                         help="PostgreSQL URL: user and job id pools, and the database persona (default $DATABASE_URL)")
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", ""),
+                        help="Redis URL: snapshot INFO stats (hits, misses, evictions, memory) during the run "
+                             "(default $REDIS_URL)")
+    parser.add_argument("--snapshot-interval", type=float, default=5.0, metavar="S",
+                        help="seconds between server-side snapshots (Redis, pg_stat_statements, backend process); "
+                             "default 5")
     parser.add_argument("--seed-users", type=int, default=None, metavar="N",
                         help="without --database-url: log in as user1..userN@careerload.test (default 100)")
     parser.add_argument("--think-time-scale", type=float, default=None, metavar="F",
@@ -46,6 +52,7 @@ def main(args: argparse.Namespace) -> int:
     options = RunOptions(
         scenario=args.scenario, host=args.host, time_scale=args.time_scale, users=args.users, workers=args.workers,
         out=args.out, web=args.web, web_port=args.web_port, database_url=args.database_url,
+        redis_url=args.redis_url, snapshot_interval=args.snapshot_interval,
         seed_users=args.seed_users, think_time_scale=args.think_time_scale,
     )
     try:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from careerload import rundir
+from careerload.snapshots import ServerSnapshots, login_token
 from scenarios.loader import Scenario, load_scenario
 from scenarios.thresholds import FAIL, ScenarioError
 
@@ -64,6 +65,8 @@ class RunOptions:
     web: bool = False
     web_port: int = 8089
     database_url: str = ""
+    redis_url: str = ""
+    snapshot_interval: float = 5.0
     seed_users: int | None = None
     think_time_scale: float | None = None
 
@@ -72,6 +75,7 @@ class RunOptions:
         return {
             "scenario": self.scenario, "time_scale": self.time_scale, "users": self.users, "workers": self.workers,
             "web": self.web, "out": str(self.out) if self.out else None, "database_url": bool(self.database_url),
+            "redis_url": bool(self.redis_url), "snapshot_interval": self.snapshot_interval,
             "seed_users": self.seed_users, "think_time_scale": self.think_time_scale,
         }
 
@@ -321,20 +325,43 @@ def amend_run_json(run_dir: Path, options: RunOptions, scenario: Scenario, inter
     return document
 
 
+# ---------------------------------------------------------------------------- server-side evidence
+
+
+def server_snapshots(options: RunOptions, scenario: Scenario, run_dir: Path) -> ServerSnapshots:
+    """Snapshots of Redis, pg_stat_statements and the backend during the run (see careerload.snapshots).
+
+    The backend's /cache/metrics is read when the scenario talks HTTP; it needs a
+    token, obtained by logging in as the first seeded user.
+    """
+    http = any(p != "DatabaseUser" for p, w in scenario.personas.items() if w)
+    token = login_token(options.host, options.database_url) if http else None
+    return ServerSnapshots(run_dir, database_url=options.database_url or None, redis_url=options.redis_url or None,
+                           target_url=options.host if http else None, auth_token=token,
+                           interval_s=options.snapshot_interval)
+
+
 # ---------------------------------------------------------------------------- verdict
 
 
 def analyse(run_dir: Path) -> dict[str, Any] | None:
-    """The run's verdict: {"status", "thresholds": [rows]}.
+    """The run's verdict, {"status", "thresholds": [rows]}, from the analysis of the run directory.
 
-    This is where `careerload report` plugs in: today the verdict is the one the
-    master computed from Locust's own statistics (run.json "verdict"); the
-    analysis will compute it from the raw request log and write the reports.
+    `careerload report` computes it from the raw request log (exact percentiles,
+    server-side metrics from the snapshots) and writes every report file. When the
+    directory cannot be analysed (a run interrupted before any request, say), the
+    verdict falls back to the one the master computed from Locust's statistics.
     """
-    path = run_dir / rundir.RUN_JSON
-    if not path.exists():
-        return None
-    return json.loads(path.read_text(encoding="utf-8")).get("verdict")
+    from analysis.load import RunDirError
+    from analysis.report import report
+
+    try:
+        summary = report(run_dir).summary
+    except RunDirError as exc:
+        print(f"careerload: warning: no report ({exc}); verdict from Locust's own statistics", file=sys.stderr)
+        path = run_dir / rundir.RUN_JSON
+        return json.loads(path.read_text(encoding="utf-8")).get("verdict") if path.exists() else None
+    return {"status": summary.verdict, "thresholds": summary.thresholds}
 
 
 def format_value(value: float | None, metric: str) -> str:
@@ -367,6 +394,8 @@ def run(options: RunOptions) -> int:
         raise RunError(str(exc)) from None
     if options.workers < 0:
         raise RunError(f"--workers: expected 0 or more, got {options.workers}")
+    if options.snapshot_interval <= 0:
+        raise RunError(f"--snapshot-interval: expected a positive number of seconds, got {options.snapshot_interval}")
     preflight(options.host, scenario, options)
     run_dir = make_run_dir(options.out, scenario.name)
     mode = f"{options.workers} workers" if options.workers else "1 process"
@@ -375,7 +404,12 @@ def run(options: RunOptions) -> int:
           f"host {options.host}, run directory {run_dir}", flush=True)
     if options.web:
         print(f"careerload: web UI on http://127.0.0.1:{options.web_port} (Ctrl-C to end)", flush=True)
-    _, interrupted = play(options, scenario, run_dir)
+    snapshots = server_snapshots(options, scenario, run_dir)
+    snapshots.start()
+    try:
+        _, interrupted = play(options, scenario, run_dir)
+    finally:
+        snapshots.stop()
     merge_request_logs(run_dir)
     document = amend_run_json(run_dir, options, scenario, interrupted)
     result = analyse(run_dir)
@@ -388,5 +422,8 @@ def run(options: RunOptions) -> int:
     for row in result["thresholds"]:
         if row["status"] in ("WARN", FAIL):
             print(f"{row['status']}: {row['reason']}")
+    report_html = run_dir / rundir.REPORT_HTML
+    if report_html.exists():
+        print(f"careerload: report {report_html}")
     print(f"careerload: verdict {result['status']} - {run_dir}")
     return 1 if result["status"] == FAIL else 0

@@ -201,3 +201,32 @@ class ServerSnapshots:
             except psutil.Error:
                 continue
         return (" ".join(alive), round(cpu, 1), rss)
+
+
+def login_token(target_url: str, database_url: str | None) -> str | None:
+    """A bearer token for the backend's metrics endpoints: the first seeded user's login.
+
+    The user is the database's first one when a URL is given, else `user1` of the
+    seed's pattern; the password is the seed's ($CAREERLOAD_SEED_PASSWORD). None
+    when the login fails (the cache metrics are then skipped with a warning).
+    """
+    from seed_data.logins import seed_email, seed_password
+
+    email = seed_email(1)
+    if database_url:
+        try:
+            with psycopg.connect(database_url, connect_timeout=3) as conn:
+                row = conn.execute("SELECT email FROM users ORDER BY id LIMIT 1").fetchone()
+            email = row[0] if row else email
+        except psycopg.Error:
+            pass
+    request = urllib.request.Request(
+        f"{target_url.rstrip('/')}/api/v1/auth/login", method="POST",
+        data=json.dumps({"email": email, "password": seed_password()}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return json.load(response).get("access_token")
+    except (OSError, ValueError):
+        return None

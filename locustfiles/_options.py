@@ -13,9 +13,9 @@ from typing import Any
 from locust import events
 
 from scenarios.loader import builtin_names
+from seed_data.logins import DEFAULT_PASSWORD, PASSWORD_ENV
 
 DEFAULT_SEED_USERS = 100
-DEFAULT_SEED_PASSWORD = "careerload"
 
 
 @events.init_command_line_parser.add_listener
@@ -48,7 +48,7 @@ def add_arguments(parser: Any) -> None:
         help="Without --database-url: log in as user1..userN@careerload.test.",
     )
     group.add_argument(
-        "--seed-password", default=DEFAULT_SEED_PASSWORD, env_var="CAREERLOAD_SEED_PASSWORD", is_secret=True,
+        "--seed-password", default=DEFAULT_PASSWORD, env_var=PASSWORD_ENV, is_secret=True,
         help="The seeded users' shared password.",
     )
     group.add_argument(

@@ -12,7 +12,8 @@ import itertools
 import random
 from dataclasses import dataclass, field
 
-EMAIL_PATTERN = "user{n}@careerload.test"
+from seed_data.logins import seed_email
+
 # Per account, how many recent job ids to read: enough to spread detail reads
 # over cold and cached entries without loading a power user's 10k+ ids.
 JOB_IDS_PER_ACCOUNT = 50
@@ -47,7 +48,7 @@ class AccountPool:
 
     @classmethod
     def from_pattern(cls, n_users: int, offset: int = 0) -> "AccountPool":
-        return cls([Account(EMAIL_PATTERN.format(n=n)) for n in range(1, n_users + 1)], offset)
+        return cls([Account(seed_email(n)) for n in range(1, n_users + 1)], offset)
 
     @classmethod
     def from_database(cls, database_url: str, offset: int = 0) -> "AccountPool":

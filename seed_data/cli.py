@@ -11,9 +11,9 @@ import os
 import sys
 
 from seed_data.loader import SeedError, Summary, seed
+from seed_data.logins import DEFAULT_PASSWORD, seed_password
 from seed_data.progress import ProgressBar
 
-DEFAULT_PASSWORD = "careerload"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="leave out the audit's composite indexes, to measure what they buy",
     )
     parser.add_argument(
-        "--password", default=os.environ.get("CAREERLOAD_SEED_PASSWORD", DEFAULT_PASSWORD),
+        "--password", default=seed_password(),
         help="login password of every seeded user user{N}@careerload.test "
              f"(default: $CAREERLOAD_SEED_PASSWORD or {DEFAULT_PASSWORD!r}); stored hashed only",
     )

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from seed_data import pools as vocab
+from seed_data.logins import seed_email
 from seed_data.copytext import (
     DAY,
     NULL,
@@ -62,7 +63,6 @@ LOG_ACTIONS = (
     ("export_jobs", "export", 0.02),
 )
 CONTENT_TYPES = ("cover_letter", "follow_up_email")
-SEED_EMAIL_DOMAIN = "careerload.test"
 
 # Rows per unit of scale, like pgbench's 100,000 accounts per scale.
 ROWS_PER_SCALE = {
@@ -82,11 +82,6 @@ MARKET_FIRST_LANGUAGE_P = tuple(weights[0] for _, _, weights in vocab.MARKETS.va
 # Relative activity per weekday (Monday first) and per UTC hour (EU working day).
 WEEKDAY_WEIGHTS = (1.0, 1.05, 1.0, 0.95, 0.8, 0.3, 0.25)
 HOUR_WEIGHTS = (1, 1, 1, 1, 1, 2, 4, 7, 10, 12, 12, 10, 8, 10, 11, 11, 10, 8, 6, 5, 5, 4, 3, 2)
-
-
-def seed_email(user_id: int) -> str:
-    """The login of seeded user `user_id` (personas log in with this pattern)."""
-    return f"user{user_id}@{SEED_EMAIL_DOMAIN}"
 
 
 def fingerprint(company: str, title: str, location: str | None) -> str:
