@@ -184,6 +184,133 @@ def latency_distribution(distributions: list[Distribution], source: str, path: P
     return Chart("Latency distribution of the slowest endpoints", _save(fig, path))
 
 
+def _server_axis(summary: Summary, stats: RunStats) -> tuple[float, float, str]:
+    """Origin (epoch s), divisor and label of the time axis the server charts share with the client ones.
+
+    The origin is the load window's start, as for the client timeline, so a
+    snapshot taken before the load began sits at a negative time.
+    """
+    snapshots = summary.server["snapshots"]
+    origin = stats.window.start if stats.window.start is not None else snapshots["first_ts"]
+    if snapshots["last_ts"] - origin > 600:
+        return origin, 60.0, "time since start (min)"
+    return origin, 1.0, "time since start (s)"
+
+
+def _times(series: dict[str, Any], origin: float, divisor: float) -> np.ndarray:
+    return (np.asarray(series["ts"], dtype=float) - origin) / divisor
+
+
+def _values(series: dict[str, Any], key: str) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in series[key]], dtype=float)
+
+
+def _intervals(series: dict[str, Any], values: np.ndarray, origin: float, divisor: float) -> tuple[np.ndarray, np.ndarray]:
+    """x, y for a "steps-pre" line holding each interval's value from its start to its end."""
+    ends = _times(series, origin, divisor)
+    first_start = ends[0] - series["interval_s"][0] / divisor
+    return np.concatenate([[first_start], ends]), np.concatenate([values[:1], values])
+
+
+def _missing(ax: Any, text: str) -> None:
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color="#757575")
+
+
+def server_over_time(summary: Summary, stats: RunStats, path: Path) -> Chart:
+    """Client p95, cache hit rate and database time per snapshot interval, one above the other on one time axis.
+
+    Interval figures are drawn as steps spanning their interval, between the
+    two snapshots that bound it. Database time is per second of the interval, so the final,
+    usually shorter, interval is not drawn lower than it was.
+    """
+    origin, divisor, xlabel = _server_axis(summary, stats)
+    fig = Figure(figsize=(10, 8.5))
+    client, cache_ax, db_ax = fig.subplots(3, 1, sharex=True)
+    if stats.timeline is not None:
+        frame = stats.timeline.frame
+        client.plot(frame["t_s"] / divisor, frame["p95_ms"], color=QUANTILE_COLOURS["p95"], linewidth=1.2, label="p95")
+        client.legend(loc="upper left", fontsize="small")
+    else:
+        _missing(client, "no client timeline")
+    client.set_ylabel("client p95 (ms)")
+    client.set_ylim(bottom=0)
+    client.set_title("Client p95, cache hit rate and database time over time")
+
+    cache = summary.server["cache"]
+    if cache is not None and cache["series"]["ts"]:
+        series = cache["series"]
+        cache_ax.plot(*_intervals(series, _values(series, "hit_rate") * 100.0, origin, divisor), drawstyle="steps-pre",
+                      color="#54a24b", label=f"hit rate per interval ({cache['source']})")
+        for result in summary.thresholds:
+            if result["metric"] == "cache_hit_rate":
+                for level in ("target", "critical"):
+                    if result[level] is not None:
+                        cache_ax.axhline(result[level] * 100.0, linewidth=1, **LEVEL_STYLE[level],
+                                         label=f"{level} {result[level] * 100:g} %")
+        if cache["hit_rate"] is None:
+            _missing(cache_ax, "cache disabled or no cache traffic: no hit rate")
+        cache_ax.legend(loc="lower left", fontsize="small")
+    else:
+        _missing(cache_ax, "no cache snapshots")
+    cache_ax.set_ylabel("cache hit rate (%)")
+    cache_ax.set_ylim(0, 105)
+
+    database = summary.server["database"]
+    if database is not None and database["series"]["ts"]:
+        series = database["series"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per_second = _values(series, "db_ms") / _values(series, "interval_s")
+        db_ax.plot(*_intervals(series, per_second, origin, divisor), drawstyle="steps-pre", color="#4c78a8",
+                   label="statement execution time (pg_stat_statements)")
+        db_ax.legend(loc="upper left", fontsize="small")
+    else:
+        _missing(db_ax, "no pg_stat_statements snapshots")
+    db_ax.set_ylabel("database time (ms per s)")
+    db_ax.set_ylim(bottom=0)
+    db_ax.set_xlabel(xlabel)
+    for ax in (client, cache_ax, db_ax):
+        ax.grid(alpha=0.3)
+    return Chart("Client p95, cache hit rate and database time over time", _save(fig, path))
+
+
+def backend_over_time(summary: Summary, stats: RunStats, path: Path) -> Chart:
+    """The backend's CPU and memory, and the database's connections by state, on the shared time axis."""
+    origin, divisor, xlabel = _server_axis(summary, stats)
+    fig = Figure(figsize=(10, 6))
+    cpu_ax, conn_ax = fig.subplots(2, 1, sharex=True)
+    process = summary.server["process"]
+    if process is not None:
+        series = process["series"]
+        t = _times(series, origin, divisor)
+        # psutil's CPU figure is the average since the previous snapshot: a step over that interval
+        lines = cpu_ax.plot(t, _values(series, "cpu_percent"), drawstyle="steps-pre", color="#e45756", label="CPU (%)")
+        memory = cpu_ax.twinx()
+        lines += memory.plot(t, _values(series, "rss_bytes") / 2**20, color="#72b7b2", label="resident memory (MiB)")
+        memory.set_ylabel("memory (MiB)")
+        memory.set_ylim(bottom=0)
+        cpu_ax.legend(lines, [line.get_label() for line in lines], loc="upper left", fontsize="small")
+    else:
+        _missing(cpu_ax, "no backend process snapshots")
+    cpu_ax.set_ylabel("CPU (%, 100 = one core)")
+    cpu_ax.set_ylim(bottom=0)
+    cpu_ax.set_title("Backend process and database connections over time")
+    connections = summary.server["connections"]
+    if connections is not None:
+        series = connections["series"]
+        t = _times(series, origin, divisor)
+        for state in ("total", "active", "idle", "idle_in_transaction"):
+            conn_ax.plot(t, _values(series, state), marker=".", label=state.replace("_", " "))  # point samples
+        conn_ax.legend(loc="upper left", fontsize="small")
+    else:
+        _missing(conn_ax, "no database connection snapshots")
+    conn_ax.set_ylabel("connections")
+    conn_ax.set_ylim(bottom=0)
+    conn_ax.set_xlabel(xlabel)
+    for ax in (cpu_ax, conn_ax):
+        ax.grid(alpha=0.3)
+    return Chart("Backend process and database connections over time", _save(fig, path))
+
+
 def report_charts(summary: Summary, stats: RunStats, charts_dir: Path) -> list[Chart]:
     """Every chart of the report that the data allows, in the order the HTML shows them."""
     charts_dir.mkdir(parents=True, exist_ok=True)
@@ -197,6 +324,11 @@ def report_charts(summary: Summary, stats: RunStats, charts_dir: Path) -> list[C
     if stats.distributions:
         charts.append(latency_distribution(stats.distributions, stats.percentile_source,
                                            charts_dir / "latency_distribution.png"))
+    server = summary.server
+    if server and (server["cache"] is not None or server["database"] is not None):
+        charts.append(server_over_time(summary, stats, charts_dir / "server_over_time.png"))
+    if server and (server["process"] is not None or server["connections"] is not None):
+        charts.append(backend_over_time(summary, stats, charts_dir / "backend_over_time.png"))
     return charts
 
 

@@ -29,7 +29,10 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
+from analysis.server import STATEMENTS_CSV, read_snapshots, statement_increments
+from analysis.server import top_statements as server_top_statements
 from careerload.rundir import SERVER_DIR
+from careerload.snapshots import STATEMENT_COLUMNS
 
 EXPLAIN_MD = "explain.md"
 LARGE_TABLE_ROWS = 10_000
@@ -37,7 +40,6 @@ WASTED_ROWS = 1_000  # a scan whose filter throws away at least this many rows (
 MISESTIMATE_FACTOR = 10.0
 READ_ONLY = re.compile(r"^\s*(SELECT|WITH)\b", re.IGNORECASE)
 # pg_stat_statements turns `interval '30 days'` into `interval $2`, which does not parse: make it a cast.
-UTILITY = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SET|SHOW|RESET|DISCARD|DEALLOCATE|PREPARE)\b", re.IGNORECASE)
 TYPED_LITERAL = re.compile(r"\b(interval|date|timestamptz|timestamp)\s+\$(\d+)", re.IGNORECASE)
 _OPERATOR = r"(?:=|<>|!=|<=|>=|<|>|\bI?LIKE\b|=\s*ANY\s*\()"
 
@@ -64,23 +66,14 @@ class Explained:
 
 
 def top_statements(run_dir: Path, limit: int = 10) -> tuple[pd.DataFrame, str]:
-    """The run window's top statements by total time (deltas between the first and last snapshot)."""
-    path = Path(run_dir) / SERVER_DIR / "pg_statements.csv"
-    frame = pd.read_csv(path)
-    if frame.empty:
-        return frame, "no statements recorded"
-    first_ts, last_ts = frame["ts"].min(), frame["ts"].max()
-    numeric = ["calls", "total_ms", "rows", "shared_blks_hit", "shared_blks_read"]
-    last = frame[frame["ts"] == last_ts].set_index("queryid")
-    first = frame[frame["ts"] == first_ts].set_index("queryid")[numeric].reindex(last.index).fillna(0)
-    delta = last[numeric] - first
-    delta["query"] = last["query"]
-    delta = delta[(delta["calls"] > 0) & ~delta["query"].astype(str).str.match(UTILITY)].copy()
-    delta["mean_ms"] = delta["total_ms"] / delta["calls"]
-    blocks = delta["shared_blks_hit"] + delta["shared_blks_read"]
-    delta["hit_ratio"] = (delta["shared_blks_hit"] / blocks).where(blocks > 0)
-    window = f"{last_ts - first_ts:.0f} s between the first and the last snapshot"
-    return delta.sort_values("total_ms", ascending=False).head(limit).reset_index(), window
+    """The run window's top statements by total time (analysis.server: increments between snapshots)."""
+    notes: list[str] = []
+    frame = read_snapshots(Path(run_dir) / SERVER_DIR / STATEMENTS_CSV, STATEMENT_COLUMNS, notes)
+    if frame is None:
+        return pd.DataFrame(), "; ".join(notes) or "no statements recorded"
+    totals, _ = statement_increments(frame)
+    window = f"{frame['ts'].max() - frame['ts'].min():.0f} s between the first and the last snapshot"
+    return server_top_statements(totals, limit), window
 
 
 class _Samples:

@@ -1,10 +1,14 @@
-"""How numbers read in the reports: one definition so HTML, Markdown and JUnit agree."""
+"""How numbers and server-side sections read in the reports: one definition so HTML, Markdown and JUnit agree."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
+from analysis.server import NO_CACHE_TRAFFIC
 from scenarios.thresholds import HIGHER_IS_BETTER, LATENCY_METRICS
+
+QUERY_WIDTH = 100  # characters of a statement shown in the reports' tables
 
 
 def ms(value: float | None) -> str:
@@ -41,3 +45,92 @@ def level(result: dict[str, Any], which: str) -> str:
 
 def endpoint_label(row: dict[str, Any]) -> str:
     return f"{row['method']} {row['name']}" if row.get("method") else row["name"]
+
+
+def query(text: str, width: int = QUERY_WIDTH) -> str:
+    """A statement on one line, cut to `width` characters: the table shows which query, summary.json all of it."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= width else flat[:width - 1] + "…"
+
+
+def mebibytes(value: float | None) -> str:
+    return "–" if value is None else f"{value / 2**20:,.1f} MiB"
+
+
+def cpu(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f} %"
+
+
+@dataclass
+class Section:
+    """One server-side report section, as every writer shows it: sentences, then an optional table."""
+
+    title: str
+    sentences: list[str]
+    headers: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+
+
+def _cache_section(cache: dict[str, Any]) -> Section:
+    if cache["hit_rate"] is None:
+        first = (f"{NO_CACHE_TRAFFIC} ({cache['source']} counters: 0 hits, 0 misses over the run; "
+                 "a cache_hit_rate threshold counts this as 0 % when requests were served).")
+    else:
+        first = (f"Hit rate over the run: {ratio(cache['hit_rate'])} ({cache['hits']:,} hits, "
+                 f"{cache['misses']:,} misses, {cache['source']} counters).")
+    sentences = [first]
+    app, keyspace = cache["application"], cache["keyspace"]
+    if app is not None and app.get("errors"):
+        sentences.append(f"Cache errors counted by the application (Redis unreachable or too slow): {app['errors']:,}.")
+    if app is not None and keyspace is not None:
+        sentences.append(f"Redis keyspace counters (every client's reads): {keyspace['hits']:,} hits, "
+                         f"{keyspace['misses']:,} misses, hit rate {ratio(keyspace['hit_rate'])}.")
+    memory, ops = cache["used_memory_bytes"], cache["ops_per_sec"]
+    if cache["evicted_keys"] is not None or memory["peak"] is not None:
+        evicted = "–" if cache["evicted_keys"] is None else f"{cache['evicted_keys']:,}"
+        sentences.append(f"Redis: {evicted} keys evicted; used memory peak {mebibytes(memory['peak'])} "
+                         f"(mean {mebibytes(memory['mean'])}); ops/s peak {rps(ops['peak'])} (mean {rps(ops['mean'])}).")
+    return Section("Cache", sentences)
+
+
+def _database_section(database: dict[str, Any] | None, connections: dict[str, Any] | None) -> Section:
+    section = Section("Database", [])
+    if database is not None:
+        section.sentences.append(
+            f"{database['calls']:,} statement calls ({database['statements']:,} distinct statements), "
+            f"{ms(database['total_ms'])} ms of execution time over the run, mean {ms(database['mean_ms'])} ms per call "
+            "(pg_stat_statements).")
+    if connections is not None:
+        total, active = connections["total"], connections["active"]
+        waiting = connections["idle_in_transaction"]
+        section.sentences.append(
+            f"Connections: peak {total['peak']:,.0f} (active peak {active['peak']:,.0f}, idle in transaction peak "
+            f"{waiting['peak']:,.0f}), mean {total['mean']:,.1f}.")
+    if database is not None and database["top"]:
+        section.sentences.append(f"Top {len(database['top'])} statements by total execution time during the run:")
+        section.headers = ["query", "calls", "total (ms)", "mean (ms)", "rows", "buffer hit ratio"]
+        section.rows = [[query(row["query"]), f"{row['calls']:,}", ms(row["total_ms"]), ms(row["mean_ms"]),
+                         f"{row['rows']:,}", ratio(row["hit_ratio"])] for row in database["top"]]
+    return section
+
+
+def _process_section(process: dict[str, Any]) -> Section:
+    cpu_, rss = process["cpu_percent"], process["rss_bytes"]
+    return Section("Backend process", [
+        f"CPU peak {cpu(cpu_['peak'])}, mean {cpu(cpu_['mean'])} (100 % = one core, all "
+        f"{process['processes']} backend processes together); resident memory peak {mebibytes(rss['peak'])}, "
+        f"mean {mebibytes(rss['mean'])}."])
+
+
+def server_sections(server: dict[str, Any] | None) -> list[Section]:
+    """The Cache, Database and Backend process sections of the reports, for the sources that were snapshotted."""
+    if not server:
+        return []
+    sections = []
+    if server["cache"] is not None:
+        sections.append(_cache_section(server["cache"]))
+    if server["database"] is not None or server["connections"] is not None:
+        sections.append(_database_section(server["database"], server["connections"]))
+    if server["process"] is not None:
+        sections.append(_process_section(server["process"]))
+    return sections

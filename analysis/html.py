@@ -4,8 +4,9 @@ Charts are embedded as base64 PNG data URIs and the style sheet is inline, so
 the file can be attached to a CI run, mailed or opened from an artifact
 download without anything else; it references no external URL. The order is
 the reader's: the verdict first, then why (thresholds), then where
-(endpoints, personas), then how it evolved (charts), what broke (failures),
-and what ran (parameters).
+(endpoints, personas) and the server's side of it (cache, database, backend
+process), then how it evolved (charts), what broke (failures), and what ran
+(parameters).
 """
 
 from __future__ import annotations
@@ -100,6 +101,14 @@ def render(summary: Summary, charts: list[Chart]) -> str:
     if summary.personas:
         parts.append("<h2>Personas</h2>")
         parts.append(_table(["persona", *STATS_HEADERS], _stats_rows(summary.personas, lambda row: row["name"])))
+
+    for section in fmt.server_sections(summary.server):
+        parts.append(f"<h2>{escape(section.title)}</h2>")
+        parts.append("<p>" + " ".join(escape(sentence) for sentence in section.sentences) + "</p>")
+        if section.rows:
+            parts.append(_table(section.headers, [[escape(cell) for cell in row] for row in section.rows]))
+    if summary.server:
+        parts.extend(f'<p class="note">{escape(note)}</p>' for note in summary.server["notes"])
 
     if charts:
         parts.append("<h2>Charts</h2>")

@@ -11,6 +11,10 @@ silently wrong numbers:
   or a Locust CSV without Locust's columns, is "truncated or not ..." as well;
 - a Locust `_stats.csv` without its final "Aggregated" row was cut between rows.
 
+Server-side snapshots (server/) are the exception: they are evidence beside the
+load, so a missing or cut-off one is a note in the report (analysis.server), not
+a refusal.
+
 The raw log can be large (10 M rows is an hour of a big test), so it is read with
 pyarrow's multi-threaded CSV reader, with explicit types and the repetitive
 string columns dictionary-encoded (pandas categories) as they are parsed.
@@ -29,6 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from analysis.server import read_server
 from careerload import rundir
 
 # The raw log's columns the analysis reads, with their dtypes (see careerload/rundir.py);
@@ -71,7 +76,8 @@ class RunData:
     history: pd.DataFrame | None = None  # Locust's _stats_history.csv
     failures: pd.DataFrame | None = None
     exceptions: pd.DataFrame | None = None
-    server: dict[str, float] = field(default_factory=dict)  # cache_hit_rate, db_mean_ms from server/
+    # the `server` section of summary.json from server/ (analysis.server); {} when the run took no snapshots
+    server: dict[str, Any] = field(default_factory=dict)
 
 
 def _check_complete(path: Path) -> None:
@@ -167,48 +173,6 @@ def _read_optional(path: Path, required: tuple[str, ...], what: str) -> pd.DataF
     return _read_locust_csv(path, required, what) if path.is_file() else None
 
 
-def _delta(frame: pd.DataFrame, column: str) -> float | None:
-    """Last minus first snapshot of a cumulative counter, None when it was never recorded."""
-    if column not in frame:
-        return None
-    values = pd.to_numeric(frame[column], errors="coerce").dropna()
-    return float(values.iloc[-1] - values.iloc[0]) if len(values) >= 2 else None
-
-
-def _read_server_metrics(run_dir: Path) -> dict[str, float]:
-    """Server-side figures over the run from the snapshots in server/ (see careerload/snapshots.py).
-
-    cache_hit_rate: the application's own hits/(hits+misses) over the run
-    (`app_*`, from /api/v1/cache/metrics), else Redis' keyspace counters.
-    db_mean_ms: total statement time / calls over the run, all statements of
-    pg_stat_statements (first and last snapshot per queryid).
-    """
-    metrics: dict[str, float] = {}
-    server = run_dir / rundir.SERVER_DIR
-    redis_csv, statements_csv = server / "redis.csv", server / "pg_statements.csv"
-    if redis_csv.is_file():
-        _check_complete(redis_csv)
-        frame = pd.read_csv(redis_csv)
-        for hits, misses in (("app_hits", "app_misses"), ("keyspace_hits", "keyspace_misses")):
-            got, missed = _delta(frame, hits), _delta(frame, misses)
-            if got is not None and missed is not None and got + missed > 0:
-                metrics["cache_hit_rate"] = got / (got + missed)
-                break
-    if statements_csv.is_file():
-        _check_complete(statements_csv)
-        frame = pd.read_csv(statements_csv, usecols=["ts", "queryid", "calls", "total_ms"])
-        if frame["ts"].nunique() >= 2:
-            first, last = frame["ts"].min(), frame["ts"].max()
-            start = frame[frame["ts"] == first].groupby("queryid")[["calls", "total_ms"]].sum()
-            end = frame[frame["ts"] == last].groupby("queryid")[["calls", "total_ms"]].sum()
-            # statements new since the first snapshot count whole; evicted ones drop out
-            delta = end - start.reindex(end.index, fill_value=0)
-            calls = float(delta["calls"].sum())
-            if calls > 0:
-                metrics["db_mean_ms"] = float(delta["total_ms"].sum()) / calls
-    return metrics
-
-
 def load_run_dir(path: str | Path) -> RunData:
     """Read a `careerload run` directory: run.json plus the raw log, or Locust's CSVs without one."""
     run_dir = Path(path)
@@ -240,7 +204,7 @@ def load_run_dir(path: str | Path) -> RunData:
         history=_read_optional(run_dir / rundir.HISTORY_CSV, HISTORY_COLUMNS, "_stats_history.csv"),
         failures=_read_optional(run_dir / rundir.FAILURES_CSV, FAILURES_COLUMNS, "_failures.csv"),
         exceptions=_read_optional(run_dir / rundir.EXCEPTIONS_CSV, EXCEPTIONS_COLUMNS, "_exceptions.csv"),
-        server=_read_server_metrics(run_dir),
+        server=read_server(run_dir),
     )
 
 

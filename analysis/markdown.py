@@ -1,8 +1,9 @@
 """report.md (a CI job summary) and comparison.md: short Markdown from the same structures.
 
 Short on purpose: GitHub and GitLab show it in the job page, so it carries the
-verdict, every threshold, the slowest endpoints and the commonest failures; the
-full tables and the charts are in report.html.
+verdict, every threshold, the slowest endpoints, the server-side evidence (cache,
+database, backend process) and the commonest failures; the full tables and the
+charts are in report.html.
 """
 
 from __future__ import annotations
@@ -56,6 +57,12 @@ def render(summary: Summary) -> str:
         if len(slowest) > SLOWEST:
             lines.append(f"\n{len(slowest) - SLOWEST} more endpoints in report.html.")
         lines.append("")
+    for section in fmt.server_sections(summary.server):
+        lines += [f"### {section.title}", "", " ".join(section.sentences), ""]
+        if section.rows:
+            lines += _table(section.headers, section.rows) + [""]
+    if summary.server and summary.server["notes"]:
+        lines += [f"> {note}" for note in summary.server["notes"]] + [""]
     if summary.failures:
         lines += ["### Commonest failures", ""]
         lines += _table(["error", "endpoint", "occurrences"],

@@ -4,8 +4,13 @@
 `endpoints`, `personas`, `thresholds`, `percentile_source`) plus what the other
 writers need to say the same thing: `percentile_method`, `failures` grouped by
 error, Locust's `exceptions`, the run's parameters (`run`), the load `window`
-and `notes` about the data's limits. The over-time series and the latency
-distributions are drawn, not stored: they live in `RunStats` beside it.
+and `notes` about the data's limits. The client-side over-time series and the
+latency distributions are drawn, not stored: they live in `RunStats` beside it.
+
+`server` is the server-side evidence from the run's snapshots (cache, database,
+connections, backend process; see analysis.server), null when the run took
+none. Its over-time series are stored: one point per snapshot interval is a few
+hundred points for an hour, and a reader of summary.json has no other source.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ class Summary:
     run: dict[str, Any]
     window: dict[str, Any]
     notes: list[str]
+    server: dict[str, Any] | None
 
     @property
     def title(self) -> str:
@@ -67,6 +73,7 @@ def build(data: RunData, stats: RunStats, results: list[dict[str, Any]], verdict
         run=run,
         window=stats.window.to_dict(),
         notes=notes,
+        server=data.server or None,
     )
 
 

@@ -13,6 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from analysis.server import observe as server_observe
 from analysis.stats import RunStats
 from scenarios.thresholds import (
     FAIL,
@@ -75,11 +76,11 @@ def _row_for(threshold: Threshold, stats: RunStats) -> tuple[dict[str, Any] | No
     return None, f"persona {value} made no requests"
 
 
-def observe(threshold: Threshold, stats: RunStats, server: dict[str, float]) -> tuple[float | None, str]:
-    """The observed value of a threshold's metric in its scope, and why there is none when there is none."""
+def observe(threshold: Threshold, stats: RunStats, server: dict[str, Any]) -> tuple[float | None, str]:
+    """The observed value of a threshold's metric in its scope, and a clause: why there is none, or
+    where a server-side value comes from (a 0 % hit rate for a cache nobody used, the slowest statement)."""
     if threshold.metric in SERVER_METRICS:
-        value = server.get(threshold.metric)
-        return value, "" if value is not None else f"no server-side {threshold.metric} (server/ snapshots missing or empty)"
+        return server_observe(threshold, server, stats.aggregate["requests"])
     row, why = _row_for(threshold, stats)
     if row is None:
         return None, why
@@ -88,13 +89,19 @@ def observe(threshold: Threshold, stats: RunStats, server: dict[str, float]) -> 
     return value, "" if value is not None else f"{threshold.metric} not available for {threshold.scope}"
 
 
-def evaluate(thresholds: list[Threshold], stats: RunStats, server: dict[str, float]) -> list[dict[str, Any]]:
-    """One result per threshold: the issue's fields plus `reason`, a sentence saying why."""
+def evaluate(thresholds: list[Threshold], stats: RunStats, server: dict[str, Any]) -> list[dict[str, Any]]:
+    """One result per threshold: the issue's fields plus `reason`, a sentence saying why.
+
+    `server` is the summary's server section (analysis.server.read_server).
+    """
     results = []
     for threshold in thresholds:
         observed, why = observe(threshold, stats, server)
         status = threshold.judge(observed)
-        reason = f"{threshold.label}: no data ({why})" if status == NO_DATA else threshold.reason(observed)
+        if status == NO_DATA:
+            reason = f"{threshold.label}: no data ({why})"
+        else:
+            reason = threshold.reason(observed) + (f" ({why})" if why else "")
         results.append({
             "metric": threshold.metric,
             "scope": threshold.scope,

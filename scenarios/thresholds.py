@@ -4,7 +4,8 @@ Written in a scenario file as (TOML):
 
     [[thresholds]]
     metric = "p95"                      # p50 p90 p95 p99 max avg failure_ratio rps (+ server-side ones)
-    scope = "endpoint:GET /api/v1/jobs" # "aggregate" (default), "endpoint:<TYPE> <name>", "persona:<UserClass>"
+    scope = "endpoint:GET /api/v1/jobs" # "aggregate" (default), "endpoint:<TYPE> <name>", "persona:<UserClass>",
+                                        # "statement:top" (db_mean_ms only, see below)
     target = 300                        # missed -> WARN
     critical = 500                      # missed -> FAIL
     abort_on_fail = false               # stop the run once `critical` is clearly broken ...
@@ -15,6 +16,22 @@ per second. For latencies and failure_ratio lower is better (observed must be
 <= the level); for rps and cache_hit_rate higher is better (observed >= level).
 The levels follow the audit's table: target is what we want, critical what we
 can live with. One of the two may be omitted; at least one is required.
+
+Server-side metrics come from the run's server/ snapshots (see analysis/server.py)
+and are judged by the analysis only (the live check has no server figures):
+
+- `cache_hit_rate`, scope `aggregate`: cache hits / (hits + misses) over the run,
+  a fraction. No cache traffic at all while requests were served counts as 0.0
+  (the cache is switched off: what this threshold is for), so it FAILs rather
+  than reporting no data.
+- `db_mean_ms`, scope `aggregate`: all statements' execution time over all their
+  calls during the run (pg_stat_statements), in milliseconds. A cheap, frequent
+  statement dilutes it: to catch one slow query, use
+- `db_mean_ms`, scope `statement:top`: the highest mean time among the
+  TOP_STATEMENTS statements with the most total execution time during the run
+  (the ones the report lists and `careerload explain` explains; transaction
+  control such as BEGIN/COMMIT left out). "mean > 100 ms" in the audit's slow
+  query hunt is `critical = 100` here.
 
 One evaluation (`Threshold.judge`) serves the live abort check in `careerload run`
 and the verdict in the analysis, so both say the same thing.
@@ -31,7 +48,9 @@ LATENCY_METRICS = ("p50", "p90", "p95", "p99", "max", "avg")
 LOWER_IS_BETTER = (*LATENCY_METRICS, "failure_ratio", "db_mean_ms")
 HIGHER_IS_BETTER = ("rps", "cache_hit_rate")
 METRICS = (*LOWER_IS_BETTER, *HIGHER_IS_BETTER)
-SCOPE_KINDS = ("aggregate", "endpoint", "persona")
+SCOPE_KINDS = ("aggregate", "endpoint", "persona", "statement")
+STATEMENT_SCOPES = ("top",)  # statement:top, for db_mean_ms
+TOP_STATEMENTS = 10  # how many statements (by total time) `statement:top` and the report's table cover
 
 PASS, WARN, FAIL, NO_DATA = "PASS", "WARN", "FAIL", "NO_DATA"
 _ORDER = {PASS: 0, NO_DATA: 0, WARN: 1, FAIL: 2}
@@ -130,7 +149,13 @@ class Threshold:
         kind = scope.split(":", 1)[0]
         if kind not in SCOPE_KINDS or (kind != "aggregate" and not scope.partition(":")[2].strip()):
             raise ScenarioError(
-                f"{where}.scope: expected 'aggregate', 'endpoint:<METHOD> <name>' or 'persona:<UserClass>', got {scope!r}"
+                f"{where}.scope: expected 'aggregate', 'endpoint:<METHOD> <name>', 'persona:<UserClass>' "
+                f"or 'statement:top', got {scope!r}"
+            )
+        if kind == "statement" and (metric != "db_mean_ms" or scope.partition(":")[2].strip() not in STATEMENT_SCOPES):
+            raise ScenarioError(
+                f"{where}.scope: 'statement:top' is the only statement scope, and only for metric db_mean_ms; "
+                f"got scope {scope!r} for metric {metric!r}"
             )
         levels: dict[str, float | None] = {}
         for key in ("target", "critical"):
