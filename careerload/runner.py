@@ -9,6 +9,16 @@ exactly the same code, and `--workers N` is simply a master plus N worker
 processes. This process only waits, relays the status line, forwards Ctrl-C,
 merges the per-worker request logs and prints the verdict.
 
+Distributed runs use Locust's own master/worker protocol. The master binds
+`--master-bind-host:--master-port`; `--expect-workers N` makes it wait for N
+workers in all (local ones from `--workers` plus remote `careerload worker`
+processes) for at most `--expect-workers-timeout` seconds. Local workers write
+their raw request log straight into the run directory; remote workers send
+theirs to the master in batches (see locustfiles._plugin), which writes
+`requests-<worker>.csv` the same way. A worker lost mid-run is recorded in
+run.json `lost_workers` and, with `--on-worker-loss stop`, ends the run (exit 2
+after the report is written).
+
 Exit codes: 0 PASS or WARN, 1 FAIL, 2 usage or environment error (UsageError).
 """
 
@@ -18,6 +28,7 @@ import csv
 import heapq
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -27,6 +38,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +54,11 @@ LOCUSTFILES = REPO_ROOT / "locustfiles"
 STATUS_PREFIX = "[careerload] "  # what locustfiles._plugin prints before each status line
 LOCUST_LOG = "locust.log"  # the master's own output (and workers' in locust-w<N>.log)
 PREFLIGHT_TIMEOUT_S = 3.0
+DEFAULT_MASTER_PORT = 5557  # Locust's; what remote workers and firewalls expect
+DEFAULT_EXPECT_WORKERS_TIMEOUT_S = 60.0
+# Locust's line when --expect-workers-max-wait runs out, and the plugin's waiting status line.
+GAVE_UP_WAITING = "Gave up waiting for workers to connect"
+WAITING_FOR_WORKERS = re.compile(r"waiting for workers: (\d+) of (\d+) connected")
 # After Ctrl-C or the end of the master, how long workers get to flush and exit.
 WORKER_EXIT_TIMEOUT_S = 15.0
 # How long the master gets after Ctrl-C to stop users and write its reports.
@@ -69,6 +86,27 @@ class RunOptions:
     snapshot_interval: float = 5.0
     seed_users: int | None = None
     think_time_scale: float | None = None
+    web_host: str = "127.0.0.1"
+    # Distributed: master mode when any of master, workers, expect_workers asks for it.
+    master: bool = False
+    expect_workers: int | None = None  # None: the local --workers count
+    expect_workers_timeout: float = DEFAULT_EXPECT_WORKERS_TIMEOUT_S
+    master_bind_host: str = "127.0.0.1"
+    master_port: int | None = None  # None: a free port for local-only runs, else 5557
+    on_worker_loss: str = "continue"
+
+    @property
+    def expected_workers(self) -> int:
+        return self.workers if self.expect_workers is None else self.expect_workers
+
+    @property
+    def distributed(self) -> bool:
+        return self.master or self.workers > 0 or self.expected_workers > 0
+
+    @property
+    def remote_workers(self) -> bool:
+        """Whether workers from other processes than ours may connect (fixed port, documented default)."""
+        return self.master or self.expected_workers > self.workers
 
     def recorded(self) -> dict[str, Any]:
         """The options as run.json keeps them (no password)."""
@@ -77,6 +115,9 @@ class RunOptions:
             "web": self.web, "out": str(self.out) if self.out else None, "database_url": bool(self.database_url),
             "redis_url": bool(self.redis_url), "snapshot_interval": self.snapshot_interval,
             "seed_users": self.seed_users, "think_time_scale": self.think_time_scale,
+            "expect_workers": self.expected_workers if self.distributed else 0,
+            "expect_workers_timeout": self.expect_workers_timeout, "master_bind_host": self.master_bind_host,
+            "master_port": self.master_port, "on_worker_loss": self.on_worker_loss,
         }
 
 
@@ -130,18 +171,44 @@ def make_run_dir(out: Path | None, scenario: str) -> Path:
     return path
 
 
+def _complete_rows(reader: Iterator[list[str]], worker: str, torn: list[int]) -> Iterator[list[str]]:
+    """The rows of one worker's log that are whole: a worker killed mid-write leaves a torn last line."""
+    width = len(rundir.REQUEST_LOG_COLUMNS)
+    for row in reader:
+        if len(row) == width and row[-1] == worker:
+            try:
+                float(row[0])
+            except ValueError:
+                pass
+            else:
+                yield row
+                continue
+        torn[0] += 1
+
+
+def worker_of(path: Path) -> str:
+    """The worker id in a requests-<worker>.csv file name."""
+    prefix, _, suffix = rundir.WORKER_REQUEST_LOG.partition("{worker}")
+    return path.name[len(prefix): len(path.name) - len(suffix)]
+
+
 def merge_request_logs(run_dir: Path) -> int:
-    """Merge requests-<worker>.csv into requests.csv by timestamp, streaming; returns rows written."""
+    """Merge requests-<worker>.csv into requests.csv by timestamp, streaming; returns rows written.
+
+    Rows that are not whole (a worker killed in the middle of a write) are left
+    out and counted in a warning.
+    """
     parts = sorted(run_dir.glob(rundir.WORKER_REQUEST_LOG.format(worker="*")))
     if not parts:
         return 0
     files = [open(p, newline="", encoding="utf-8") for p in parts]
+    torn = [0]
     try:
         readers: list[Iterator[list[str]]] = []
-        for f in files:
+        for path, f in zip(parts, files):
             reader = csv.reader(f)
             next(reader, None)  # header
-            readers.append(reader)
+            readers.append(_complete_rows(reader, worker_of(path), torn))
         rows = 0
         with open(run_dir / rundir.REQUEST_LOG, "w", newline="", encoding="utf-8") as out:
             writer = csv.writer(out)
@@ -151,6 +218,9 @@ def merge_request_logs(run_dir: Path) -> int:
             for row in heapq.merge(*readers, key=lambda r: float(r[0])):
                 writer.writerow(row)
                 rows += 1
+        if torn[0]:
+            print(f"careerload: warning: {torn[0]} torn request-log rows left out (a worker died mid-write)",
+                  file=sys.stderr)
         return rows
     finally:
         for f in files:
@@ -166,11 +236,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def worker_command(master_host: str, master_port: int, request_log_to: str) -> list[str]:
+    """A Locust worker of careerload's locustfiles; everything else comes from the master at spawn.
+
+    `request_log_to`: "run-dir" for workers sharing the master's file system (they
+    write requests-<worker>.csv themselves), "master" for remote ones (rows travel
+    to the master, which writes the same file).
+    """
+    return [sys.executable, "-m", "locust", "-f", str(LOCUSTFILES), "--worker", "--master-host", master_host,
+            "--master-port", str(master_port), "--request-log-to", request_log_to]
+
+
 def locust_command(options: RunOptions, scenario: Scenario, run_dir: Path, role: str, master_port: int) -> list[str]:
-    """The `python -m locust` command line for the master/local process or a worker."""
-    cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILES)]
+    """The `python -m locust` command line for the master/local process or a local worker."""
     if role == "worker":
-        return cmd + ["--worker", "--master-host", "127.0.0.1", "--master-port", str(master_port)]
+        return worker_command("127.0.0.1", master_port, "run-dir")
+    cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILES)]
     source = str(scenario.path)
     cmd += [
         "--host", options.host,
@@ -191,12 +272,15 @@ def locust_command(options: RunOptions, scenario: Scenario, run_dir: Path, role:
     if options.think_time_scale is not None:
         cmd += ["--think-time-scale", repr(options.think_time_scale)]
     if options.web:
-        cmd += ["--web-host", "127.0.0.1", "--web-port", str(options.web_port)]
+        cmd += ["--web-host", options.web_host, "--web-port", str(options.web_port)]
     else:
         cmd += ["--headless"]
-    if options.workers:
-        cmd += ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(master_port),
-                "--expect-workers", str(options.workers), "--expect-workers-max-wait", "60"]
+    if options.distributed:
+        cmd += ["--master", "--master-bind-host", options.master_bind_host, "--master-bind-port", str(master_port),
+                "--on-worker-loss", options.on_worker_loss]
+        if options.expected_workers:
+            cmd += ["--expect-workers", str(options.expected_workers),
+                    "--expect-workers-max-wait", repr(options.expect_workers_timeout)]
     return cmd
 
 
@@ -214,12 +298,13 @@ def _die_with_parent() -> None:
         pass
 
 
-def _child_env(options: RunOptions) -> dict[str, str]:
+def child_env(database_url: str = "") -> dict[str, str]:
+    """The environment of a Locust child: unbuffered output, the database URL or none."""
     env = dict(os.environ)
     env["PYTHONUNBUFFERED"] = "1"
     # The database URL travels by environment, not argv, so `ps` does not show its password.
-    if options.database_url:
-        env["DATABASE_URL"] = options.database_url
+    if database_url:
+        env["DATABASE_URL"] = database_url
     else:
         env.pop("DATABASE_URL", None)
     return env
@@ -234,6 +319,8 @@ class StatusRelay(threading.Thread):
         self.tty = terminal.isatty()
         self.last_shown = 0.0
         self.last_lines: list[str] = []  # the master's last words, for a one-line error
+        self.workers_connected: int | None = None  # from the master's "waiting for workers" lines
+        self.gave_up_waiting = False  # Locust's --expect-workers-max-wait ran out
 
     def run(self) -> None:
         with open(self.log_path, "a", encoding="utf-8") as log:
@@ -241,8 +328,13 @@ class StatusRelay(threading.Thread):
                 log.write(line)
                 log.flush()
                 if line.startswith(STATUS_PREFIX):
+                    waiting = WAITING_FOR_WORKERS.search(line)
+                    if waiting:
+                        self.workers_connected = int(waiting.group(1))
                     self.show(line[len(STATUS_PREFIX):].rstrip())
                 elif line.strip():
+                    if GAVE_UP_WAITING in line:
+                        self.gave_up_waiting = True
                     self.last_lines = [*self.last_lines[-2:], line.strip()]
         if self.tty:
             self.terminal.write("\n")
@@ -256,7 +348,27 @@ class StatusRelay(threading.Thread):
             print(status, file=self.terminal, flush=True)
 
 
-def _stop(proc: subprocess.Popen, timeout: float) -> None:
+def start_child(cmd: list[str], env: dict[str, str], **kwargs: Any) -> subprocess.Popen:
+    """A Locust child in its own session that dies with this process (see `play`)."""
+    return subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, start_new_session=True, preexec_fn=_die_with_parent,
+                            **kwargs)
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Within: SIGTERM (`docker stop`, systemd, kill PID) ends the wait like Ctrl-C, so children stop cleanly."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def stop_child(proc: subprocess.Popen, timeout: float) -> None:
     """Wait for a child; escalate to SIGTERM, then SIGKILL, by its PID."""
     for sig in (None, signal.SIGTERM, signal.SIGKILL):
         if sig is not None and proc.poll() is None:
@@ -268,42 +380,50 @@ def _stop(proc: subprocess.Popen, timeout: float) -> None:
             timeout = 5.0
 
 
-def play(options: RunOptions, scenario: Scenario, run_dir: Path) -> tuple[int, bool]:
+def master_port_for(options: RunOptions) -> int:
+    if options.master_port:
+        return options.master_port
+    return DEFAULT_MASTER_PORT if options.remote_workers else free_port()
+
+
+def play(options: RunOptions, scenario: Scenario, run_dir: Path, master_port: int = 0) -> tuple[int, bool]:
     """Run Locust (master/local plus workers) to the end; returns (master exit code, interrupted)."""
-    master_port = free_port() if options.workers else 0
-    env = _child_env(options)
+    env = child_env(options.database_url)
     # Own sessions: a terminal's Ctrl-C reaches only this process, which then stops
     # the master cleanly (SIGINT), and the master stops its workers.
-    master = subprocess.Popen(
-        locust_command(options, scenario, run_dir, "master", master_port), cwd=REPO_ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-        preexec_fn=_die_with_parent,
-    )
+    master = start_child(locust_command(options, scenario, run_dir, "master", master_port), env,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     workers = []
     for i in range(options.workers):
         log = open(run_dir / f"locust-w{i}.log", "w", encoding="utf-8")
-        workers.append(subprocess.Popen(
-            locust_command(options, scenario, run_dir, "worker", master_port), cwd=REPO_ROOT, env=env,
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent,
-        ))
+        workers.append(start_child(locust_command(options, scenario, run_dir, "worker", master_port), env,
+                                   stdout=log, stderr=subprocess.STDOUT))
         log.close()
     relay = StatusRelay(master.stdout, run_dir / LOCUST_LOG, sys.stdout)
     relay.start()
     interrupted = False
     try:
         try:
-            master.wait()
+            with sigterm_as_interrupt():
+                master.wait()
         except KeyboardInterrupt:
             interrupted = True
             print("\ncareerload: Ctrl-C: stopping the load, writing the run directory...", file=sys.stderr, flush=True)
             master.send_signal(signal.SIGINT)
-            _stop(master, MASTER_EXIT_TIMEOUT_S)
+            stop_child(master, MASTER_EXIT_TIMEOUT_S)
     finally:
         for proc in workers:
-            _stop(proc, WORKER_EXIT_TIMEOUT_S)
+            stop_child(proc, WORKER_EXIT_TIMEOUT_S)
         if master.poll() is None:
-            _stop(master, 1.0)
+            stop_child(master, 1.0)
         relay.join(timeout=5)
+    if relay.gave_up_waiting and not interrupted:
+        connected = "none" if not relay.workers_connected else f"only {relay.workers_connected}"
+        where = (f"careerload worker --master-host <this host> --master-port {master_port}"
+                 if options.remote_workers else "see the locust-w*.log files")
+        raise RunError(f"expected {options.expected_workers} workers, {connected} connected within "
+                       f"{options.expect_workers_timeout:g} s (--expect-workers-timeout); start the missing ones "
+                       f"({where}) or lower --expect-workers")
     if master.returncode not in (0, 1) and not interrupted:
         last = relay.last_lines[-1] if relay.last_lines else "no output"
         raise RunError(f"Locust exited with code {master.returncode}: {last} (see {run_dir / LOCUST_LOG})")
@@ -349,16 +469,19 @@ def analyse(run_dir: Path) -> dict[str, Any] | None:
 
     `careerload report` computes it from the raw request log (exact percentiles,
     server-side metrics from the snapshots) and writes every report file. When the
-    directory cannot be analysed (a run interrupted before any request, say), the
-    verdict falls back to the one the master computed from Locust's statistics.
+    directory cannot be analysed (a run interrupted before any request, say) or the
+    analysis fails, the verdict falls back to the one the master computed from
+    Locust's statistics, and the run directory stays complete for a later report.
     """
     from analysis.load import RunDirError
     from analysis.report import report
 
     try:
         summary = report(run_dir).summary
-    except RunDirError as exc:
-        print(f"careerload: warning: no report ({exc}); verdict from Locust's own statistics", file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - a failed analysis must not lose a finished run
+        why = str(exc) if isinstance(exc, RunDirError) else f"the analysis failed: {type(exc).__name__}: {exc}"
+        print(f"careerload: warning: no report ({why}); verdict from Locust's own statistics; "
+              f"`careerload report {run_dir}` retries", file=sys.stderr)
         path = run_dir / rundir.RUN_JSON
         return json.loads(path.read_text(encoding="utf-8")).get("verdict") if path.exists() else None
     return {"status": summary.verdict, "thresholds": summary.thresholds}
@@ -394,20 +517,35 @@ def run(options: RunOptions) -> int:
         raise RunError(str(exc)) from None
     if options.workers < 0:
         raise RunError(f"--workers: expected 0 or more, got {options.workers}")
+    if options.expect_workers is not None and options.expect_workers < options.workers:
+        raise RunError(f"--expect-workers {options.expect_workers} is fewer than the {options.workers} local "
+                       "--workers; it counts local and remote workers together")
+    if options.expect_workers_timeout <= 0:
+        raise RunError(f"--expect-workers-timeout: expected a positive number of seconds, "
+                       f"got {options.expect_workers_timeout}")
+    if options.on_worker_loss not in ("continue", "stop"):
+        raise RunError(f"--on-worker-loss: expected continue or stop, got {options.on_worker_loss!r}")
     if options.snapshot_interval <= 0:
         raise RunError(f"--snapshot-interval: expected a positive number of seconds, got {options.snapshot_interval}")
     preflight(options.host, scenario, options)
     run_dir = make_run_dir(options.out, scenario.name)
-    mode = f"{options.workers} workers" if options.workers else "1 process"
+    master_port = master_port_for(options) if options.distributed else 0
+    if not options.distributed:
+        mode = "1 process"
+    elif options.remote_workers:
+        mode = (f"master on {options.master_bind_host}:{master_port} expecting {options.expected_workers} workers "
+                f"({options.workers} local) within {options.expect_workers_timeout:g} s")
+    else:
+        mode = f"{options.workers} workers"
     print(f"careerload: {scenario.name}: {scenario.question}", flush=True)
     print(f"careerload: {scenario.duration_s:.0f}s, peak {scenario.peak_users} users, {mode}, "
           f"host {options.host}, run directory {run_dir}", flush=True)
     if options.web:
-        print(f"careerload: web UI on http://127.0.0.1:{options.web_port} (Ctrl-C to end)", flush=True)
+        print(f"careerload: web UI on http://{options.web_host}:{options.web_port} (Ctrl-C to end)", flush=True)
     snapshots = server_snapshots(options, scenario, run_dir)
     snapshots.start()
     try:
-        _, interrupted = play(options, scenario, run_dir)
+        _, interrupted = play(options, scenario, run_dir, master_port)
     finally:
         snapshots.stop()
     merge_request_logs(run_dir)
@@ -415,6 +553,9 @@ def run(options: RunOptions) -> int:
     result = analyse(run_dir)
     if result is None:
         raise RunError(f"the run left no verdict (see {run_dir / LOCUST_LOG})")
+    for lost in document.get("lost_workers") or []:
+        print(f"careerload: worker {lost['worker']} lost at {lost['at']} ({lost.get('reason', 'lost')}); "
+              + ("the run stopped" if options.on_worker_loss == "stop" else "the run carried on with the others"))
     if document.get("aborted"):
         print(f"careerload: run ended early: {document['aborted']}")
     for line in verdict_table(result):
@@ -426,4 +567,8 @@ def run(options: RunOptions) -> int:
     if report_html.exists():
         print(f"careerload: report {report_html}")
     print(f"careerload: verdict {result['status']} - {run_dir}")
+    if options.on_worker_loss == "stop" and document.get("lost_workers"):
+        lost = document["lost_workers"][0]
+        raise RunError(f"worker {lost['worker']} lost at {lost['at']}; the run was stopped (--on-worker-loss stop), "
+                       f"partial results in {run_dir}")
     return 1 if result["status"] == FAIL else 0
