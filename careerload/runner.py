@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import heapq
 import json
+import math
 import os
 import re
 import signal
@@ -280,7 +281,7 @@ def locust_command(options: RunOptions, scenario: Scenario, run_dir: Path, role:
                 "--on-worker-loss", options.on_worker_loss]
         if options.expected_workers:
             cmd += ["--expect-workers", str(options.expected_workers),
-                    "--expect-workers-max-wait", repr(options.expect_workers_timeout)]
+                    "--expect-workers-max-wait", str(math.ceil(options.expect_workers_timeout))]
     return cmd
 
 
@@ -412,8 +413,13 @@ def play(options: RunOptions, scenario: Scenario, run_dir: Path, master_port: in
             master.send_signal(signal.SIGINT)
             stop_child(master, MASTER_EXIT_TIMEOUT_S)
     finally:
+        if master.poll() is not None:
+            relay.join(timeout=5)
+        # A master that ended normally told its workers to quit; one that failed or gave up
+        # waiting may have left some that never connected: those get only a moment.
+        failed = master.returncode not in (0, 1) or relay.gave_up_waiting
         for proc in workers:
-            stop_child(proc, WORKER_EXIT_TIMEOUT_S)
+            stop_child(proc, 2.0 if failed else WORKER_EXIT_TIMEOUT_S)
         if master.poll() is None:
             stop_child(master, 1.0)
         relay.join(timeout=5)

@@ -12,11 +12,32 @@ request log (`requests.csv`, or `requests-w<index>.csv` on a worker), written by
 On the master (or local runner): a greenlet that every second judges the
 `abort_on_fail` thresholds from Locust's live statistics and prints the status
 line; at the end the verdict from the same statistics, and run.json.
+
+Distributed runs (the "workers" section below):
+- A worker's raw log goes where `--request-log-to` says, read from the worker's
+  own command line at init (the master's options overwrite the worker's at
+  every spawn): `run-dir`, the worker writes `requests-w<index>.csv` into the
+  run directory itself (local workers, same file system); `master` (the
+  default, `careerload worker`), it sends its rows to the master in batches
+  (`careerload_rows` messages, at most every SHIP_INTERVAL_S or SHIP_BATCH_ROWS
+  rows) and the master writes the same file. Cost: about 90 bytes per request
+  on the wire and the master's time to write them.
+- When the test stops, the master asks every worker to stop its users, flush
+  its rows and send its last statistics (`careerload_flush`), and waits for
+  each one's `careerload_flushed` (FIFO on the same connection, so nothing is
+  left in flight) before Locust quits: the merged raw log and Locust's totals
+  then count the same requests.
+- Worker loss: a worker Locust marks "missing" (no heartbeat for about 3 s), or
+  one that quits while the test runs, is recorded in run.json `lost_workers`
+  ({"worker", "node", "at", "reason"}); with `--on-worker-loss stop` the run
+  ends there. The master prints a "waiting for workers: n of N connected"
+  status line until the test starts.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import logging
 import os
@@ -53,6 +74,12 @@ STATUS_PREFIX = "[careerload] "
 ABORT_CONSECUTIVE_FAILS = 2
 WATCH_INTERVAL_S = 1.0
 LOG_BUFFER_BYTES = 1 << 16
+# Remote workers' raw rows: one message per this many rows or this many seconds, whichever first.
+SHIP_BATCH_ROWS = 2000
+SHIP_INTERVAL_S = 1.0
+# How long the master waits, when the test stops, for every worker to confirm its last rows.
+DRAIN_TIMEOUT_S = 15.0
+ROWS_MESSAGE, FLUSH_MESSAGE, FLUSHED_MESSAGE = "careerload_rows", "careerload_flush", "careerload_flushed"
 
 
 class RequestLog:
@@ -73,8 +100,47 @@ class RequestLog:
             0 if exception else 1, "" if exception is None else str(exception), persona, self.worker,
         ))
 
+    def flush(self) -> None:
+        self.file.flush()
+
     def close(self) -> None:
         self.file.close()
+
+
+class ShippedRequestLog(RequestLog):
+    """A remote worker's raw request log: the same rows, sent to the master in batches."""
+
+    def __init__(self, runner: WorkerRunner, worker: str) -> None:
+        self.runner = runner
+        self.worker = worker
+        self.file = io.StringIO()
+        self.writer = csv.writer(self.file)
+        self.rows = 0
+        self.shipper = gevent.spawn(self._every_interval)
+
+    def write(self, *args: Any) -> None:
+        super().write(*args)
+        self.rows += 1
+        if self.rows >= SHIP_BATCH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        text, rows = self.file.getvalue(), self.rows
+        self.file.seek(0)
+        self.file.truncate()
+        self.rows = 0
+        self.runner.send_message(ROWS_MESSAGE, {"rows": text, "count": rows})
+
+    def _every_interval(self) -> None:
+        while True:
+            gevent.sleep(SHIP_INTERVAL_S)
+            self.flush()
+
+    def close(self) -> None:
+        self.shipper.kill(block=False)
+        self.flush()
 
 
 class RunState:
@@ -93,6 +159,11 @@ class RunState:
         self.workers: set[str] = set()
         self.lost_workers: list[dict[str, str]] = []
         self.watcher: gevent.Greenlet | None = None
+        # distributed runs
+        self.request_log_to = "run-dir"  # a worker's own --request-log-to, read at init
+        self.nodes: dict[str, str] = {}  # master: worker id -> Locust client id (host name + uuid)
+        self.shipped: dict[str, TextIO] = {}  # master: requests-<worker>.csv written from workers' rows
+        self.flushed: set[str] = set()  # master: client ids that confirmed their last rows
 
     def count(self, name: str, amount: float = 1) -> None:
         """A counter the personas keep (scrape dedup counts, 429s); summed on the master into run.json."""
@@ -100,6 +171,22 @@ class RunState:
 
 
 RUN = RunState()
+
+
+@events.init_command_line_parser.add_listener
+def add_distributed_arguments(parser: Any) -> None:
+    """The distributed options (beside the others in locustfiles._options)."""
+    parser.add_argument(
+        "--on-worker-loss", choices=("continue", "stop"), default="continue", env_var="CAREERLOAD_ON_WORKER_LOSS",
+        include_in_web_ui=False,
+        help="On the master: a worker lost mid-run (no heartbeat, or quit): carry on with the others, or stop.",
+    )
+    parser.add_argument(
+        "--request-log-to", choices=("master", "run-dir"), default="master", env_var="CAREERLOAD_REQUEST_LOG_TO",
+        include_in_web_ui=False,
+        help="On a worker: send the raw request rows to the master (default; works across hosts), or write them "
+             "into the run directory directly (workers that share the master's file system).",
+    )
 
 
 def _now_iso() -> str:
@@ -128,7 +215,17 @@ def _redact(url: str) -> str:
 def on_init(environment: Environment, **_: Any) -> None:
     """Fail fast on a broken scenario: one line, exit 2, before any user starts."""
     options = environment.parsed_options
-    if options is None or isinstance(environment.runner, WorkerRunner):
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):
+        RUN.request_log_to = options.request_log_to if options is not None else "master"
+        runner.register_message(FLUSH_MESSAGE, _on_flush_request)
+        return
+    if isinstance(runner, MasterRunner):
+        runner.register_message(ROWS_MESSAGE, _on_worker_rows)
+        runner.register_message(FLUSHED_MESSAGE, _on_worker_flushed)
+        if options is not None and options.headless and options.expect_workers:
+            gevent.spawn(_announce_waiting, runner, options.expect_workers, options.status_line)
+    if options is None:
         return
     try:
         RUN.scenario = scenario_from_options(options)
@@ -175,6 +272,9 @@ def _prepare_user_process(environment: Environment) -> None:
         RUN.pacer = None
     if options.run_dir and RUN.request_log is None:
         worker = _worker_id(runner)
+        if isinstance(runner, WorkerRunner) and RUN.request_log_to == "master":
+            RUN.request_log = ShippedRequestLog(runner, worker)
+            return
         name = rundir.REQUEST_LOG if worker == "local" else rundir.WORKER_REQUEST_LOG.format(worker=worker)
         Path(options.run_dir).mkdir(parents=True, exist_ok=True)
         RUN.request_log = RequestLog(Path(options.run_dir) / name, worker)
@@ -254,12 +354,99 @@ def _watch(environment: Environment) -> None:
             return
 
 
+# ---------------------------------------------------------------------------- workers (master side)
+
+
+def _announce_waiting(runner: MasterRunner, expected: int, status_line: bool) -> None:
+    """Until the test starts: "waiting for workers: n of N connected" (careerload run words its timeout from it)."""
+    while RUN.start is None and runner.state == "ready":
+        connected = len(runner.clients.ready)
+        if status_line:
+            print(f"{STATUS_PREFIX}waiting for workers: {connected} of {expected} connected", flush=True)
+        gevent.sleep(WATCH_INTERVAL_S)
+
+
 def _track_workers(runner: MasterRunner) -> None:
-    for client_id, client in runner.clients.items():
+    """Record the workers that took part, and those lost while the test runs (missing heartbeat, or quit)."""
+    for client_id, client in list(runner.clients.items()):
         worker = f"w{runner.get_worker_index(client_id)}"
         RUN.workers.add(worker)
-        if client.state == "missing" and not any(w["worker"] == worker for w in RUN.lost_workers):
-            RUN.lost_workers.append({"worker": worker, "at": _now_iso()})
+        RUN.nodes[worker] = client_id
+        if client.state == "missing":
+            _lost(runner, worker, "no heartbeat from the worker for 3 s")
+    if runner.state in ("spawning", "running"):
+        for worker, client_id in list(RUN.nodes.items()):
+            if client_id not in runner.clients:
+                _lost(runner, worker, "the worker quit")
+
+
+def _lost(runner: MasterRunner, worker: str, reason: str) -> None:
+    if any(w["worker"] == worker for w in RUN.lost_workers):
+        return
+    at = _now_iso()
+    RUN.lost_workers.append({"worker": worker, "node": RUN.nodes.get(worker, ""), "at": at, "reason": reason})
+    options = runner.environment.parsed_options
+    if getattr(options, "on_worker_loss", "continue") == "stop":
+        log.error("worker %s lost at %s (%s): stopping the run (--on-worker-loss stop)", worker, at, reason)
+        if RUN.aborted is None:
+            RUN.aborted = f"worker {worker} lost at {at} ({reason}; --on-worker-loss stop)"
+            gevent.spawn(runner.quit if options.headless else runner.stop)
+    else:
+        log.warning("worker %s lost at %s (%s): carrying on with %d worker(s)", worker, at, reason,
+                    runner.worker_count)
+
+
+def _worker_of(runner: MasterRunner, client_id: str) -> str:
+    return f"w{runner.get_worker_index(client_id)}"
+
+
+def _on_worker_rows(environment: Environment, msg: Any, **_: Any) -> None:
+    """A batch of a remote worker's raw rows: append it to requests-<worker>.csv in the run directory."""
+    run_dir = environment.parsed_options.run_dir if environment.parsed_options else ""
+    if not run_dir:
+        return
+    worker = _worker_of(environment.runner, msg.node_id)
+    out = RUN.shipped.get(worker)
+    if out is None:
+        path = Path(run_dir) / rundir.WORKER_REQUEST_LOG.format(worker=worker)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        out = RUN.shipped[worker] = open(path, "a", newline="", encoding="utf-8", buffering=LOG_BUFFER_BYTES)
+        if out.tell() == 0:
+            csv.writer(out).writerow(rundir.REQUEST_LOG_COLUMNS)
+    out.write(msg.data["rows"])
+
+
+def _on_worker_flushed(environment: Environment, msg: Any, **_: Any) -> None:
+    RUN.flushed.add(msg.node_id)
+
+
+def _drain_workers(runner: MasterRunner) -> None:
+    """Ask every live worker to stop and send its last rows and statistics; wait until each confirms."""
+    asked = {client.id for client in runner.clients.all if client.state != "missing"}
+    RUN.flushed.clear()
+    for client_id in asked:
+        runner.send_message(FLUSH_MESSAGE, None, client_id=client_id)
+    deadline = time.monotonic() + DRAIN_TIMEOUT_S
+    while not asked <= RUN.flushed and time.monotonic() < deadline:
+        gevent.sleep(0.05)
+    for client_id in sorted(asked - RUN.flushed):
+        log.warning("worker %s did not confirm its last request rows within %.0f s: its raw log may be short",
+                    _worker_of(runner, client_id), DRAIN_TIMEOUT_S)
+    for out in RUN.shipped.values():
+        out.flush()
+
+
+# ---------------------------------------------------------------------------- workers (worker side)
+
+
+def _on_flush_request(environment: Environment, **_: Any) -> None:
+    """The master's test is stopping: stop the users, then rows, statistics and the confirmation, in that order."""
+    runner = environment.runner
+    runner.stop()
+    if RUN.request_log is not None:
+        RUN.request_log.flush()
+    runner._send_stats()  # Locust's own final report (it sends it again, empty, on quit)
+    runner.send_message(FLUSHED_MESSAGE, None)
 
 
 def _print_status(runner: Any, scenario: Scenario, elapsed: float) -> None:
@@ -279,8 +466,13 @@ def _print_status(runner: Any, scenario: Scenario, elapsed: float) -> None:
 
 
 @events.test_stop.add_listener
-def on_test_stop(**_: Any) -> None:
+def on_test_stop(environment: Environment, **_: Any) -> None:
     RUN.end = _now_iso()
+    runner = environment.runner
+    if isinstance(runner, MasterRunner):
+        _drain_workers(runner)
+    elif RUN.request_log is not None:
+        RUN.request_log.flush()
 
 
 @events.quitting.add_listener
@@ -289,6 +481,9 @@ def on_quitting(environment: Environment, **_: Any) -> None:
     if RUN.request_log is not None:
         RUN.request_log.close()
         RUN.request_log = None
+    for out in RUN.shipped.values():
+        out.close()
+    RUN.shipped.clear()
     runner = environment.runner
     if isinstance(runner, WorkerRunner) or RUN.scenario is None or environment.parsed_options is None:
         return
@@ -338,6 +533,7 @@ def write_run_json(environment: Environment, result: dict[str, Any]) -> Path:
             "seed_users": options.seed_users, "database_url": _redact(options.database_url),
             "headless": bool(options.headless), "master": bool(options.master),
             "expect_workers": options.expect_workers if options.master else 0,
+            "on_worker_loss": options.on_worker_loss,
         },
         "thresholds": [t.to_dict() for t in scenario.thresholds],
         "versions": _versions(),
@@ -345,6 +541,7 @@ def write_run_json(environment: Environment, result: dict[str, Any]) -> Path:
         "end": RUN.end or _now_iso(),
         "git_revision": _git_revision(),
         "workers": workers,
+        "worker_nodes": dict(sorted(RUN.nodes.items())),  # worker id -> Locust client id (its host name first)
         "lost_workers": RUN.lost_workers,
         "aborted": RUN.aborted,
         "question": scenario.question,
