@@ -86,17 +86,21 @@ def read_snapshots(path: Path, columns: tuple[str, ...], notes: list[str]) -> pd
     truncated = not raw.endswith(b"\n")
     if truncated:
         raw = raw[:raw.rfind(b"\n") + 1]
-    rows = list(csv.reader(io.StringIO(raw.decode("utf-8", errors="replace"), newline="")))
-    header, body = (rows[0], rows[1:]) if rows else ([], [])
+    header = next(csv.reader(io.StringIO(raw[:raw.find(b"\n") + 1].decode("utf-8", errors="replace"))), [])
     missing = [column for column in columns if column not in header]
     if missing:
         notes.append(f"{name} is truncated or not a snapshot file: missing column(s) {', '.join(missing)}.")
         return None
-    # a line cut inside a quoted query parses as a record with too few fields
-    body = [row for row in body if len(row) == len(header)]
-    frame = pd.DataFrame(body, columns=header)
+    # queryids are 64-bit: exact as text, not as floats; an hour of statements repeats each text 720 times
+    text = {"queryid": str, "query": "category", "pids": str}
+    try:
+        frame = pd.read_csv(io.BytesIO(raw), dtype={c: t for c, t in text.items() if c in columns})
+    except (pd.errors.ParserError, ValueError):
+        # cut inside a quoted query: the csv module reads what is whole, the cut record has too few fields
+        rows = list(csv.reader(io.StringIO(raw.decode("utf-8", errors="replace"), newline="")))[1:]
+        frame = pd.DataFrame([row for row in rows if len(row) == len(header)], columns=header)
     for column in columns:
-        if column not in ("queryid", "query", "pids"):  # queryids are 64-bit: exact as text, not as floats
+        if column not in text:
             frame[column] = pd.to_numeric(frame[column], errors="coerce")
     frame = frame.dropna(subset=["ts"]).sort_values("ts", kind="stable").reset_index(drop=True)
     if truncated:
@@ -263,7 +267,7 @@ def process_figures(frame: pd.DataFrame) -> dict[str, Any]:
     cpu = frame["cpu_percent"].to_numpy(float, copy=True)
     cpu[0] = np.nan
     weights = np.concatenate([[0.0], np.diff(ts)])
-    pids = {pid for value in frame["pids"].astype(str) for pid in value.split() if pid.isdigit()}
+    pids = {pid for value in frame["pids"].fillna("") for pid in str(value).split() if pid.isdigit()}
     return {
         "processes": len(pids),
         "cpu_percent": _peak_mean(cpu, weights),
