@@ -12,9 +12,11 @@ COPY seed_data ./seed_data
 COPY scenarios ./scenarios
 COPY locustfiles ./locustfiles
 COPY analysis ./analysis
-RUN pip install . && useradd --create-home careerload && mkdir /results && chown careerload /results
+# /app/results: where `careerload run` writes run directories (docker-compose.loadtest.yml mounts a volume there).
+RUN pip install . && useradd --create-home careerload && mkdir /app/results && chown careerload /app/results
 
 USER careerload
+# 8000 the reference backend, 8089 Locust's web UI, 5557 workers -> master
 EXPOSE 8000 8089 5557
 ENTRYPOINT ["careerload"]
 CMD ["--help"]
