@@ -13,6 +13,7 @@ import signal
 import subprocess
 import time
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -82,13 +83,14 @@ def test_abort_on_fail_ends_the_run_early(host: str, tmp_path: Path) -> None:
         '[[thresholds]]\nmetric = "p50"\ncritical = 0.001\nabort_on_fail = true\ngrace = "2s"\n'
     )
     out = tmp_path / "abort"
-    started = time.monotonic()
     result = careerload("run", str(scenario), "--host", host, "--think-time-scale", "0.1",
                         "--seed-users", str(SEED_USERS), "--out", str(out))
-    elapsed = time.monotonic() - started
     assert result.returncode == 1, result.stdout + result.stderr
-    assert elapsed < 25, elapsed
-    assert run_json(out)["aborted"].startswith("threshold abort at")
+    document = run_json(out)
+    # The load window (not process start-up, which a busy machine stretches) ends well before the 60 s shape.
+    window = datetime.fromisoformat(document["end"]) - datetime.fromisoformat(document["start"])
+    assert window.total_seconds() < 30, window
+    assert document["aborted"].startswith("threshold abort at")
     assert "run ended early: threshold abort" in result.stdout
 
 
