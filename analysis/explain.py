@@ -11,7 +11,9 @@ common company and location, a one-year window, a first page of 20.
 The plan is summarised the way the audit asks: sequential scans on large
 tables, scans whose filter throws most of what they read away (an index on the
 wrong columns), bitmap scans that AND single-column indexes to keep a few rows
-(the job list by status without its composite index), estimates
+(the job list by status without its composite index), scans fetching many table
+rows for two or three columns an index could hold (the dashboard's counts
+without the composites: an index-only scan missed), estimates
 off from actual rows by 10x or more, and a missing-index hint (the filtered
 columns, then the order the plan needed) when no existing index leads with
 those columns. Written to the run directory as `explain.md`.
@@ -19,6 +21,7 @@ those columns. Written to the run directory as `explain.md`.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -36,6 +39,10 @@ from careerload.snapshots import STATEMENT_COLUMNS
 
 EXPLAIN_MD = "explain.md"
 LARGE_TABLE_ROWS = 10_000
+# A heap-reading scan returning at most this many plain columns of at least this many rows
+# is flagged as a candidate for an index-only scan.
+COVERING_MAX_COLUMNS = 3
+COVERING_MIN_ROWS = 300
 WASTED_ROWS = 1_000  # a scan whose filter throws away at least this many rows (and 10x what it keeps) is flagged
 MISESTIMATE_FACTOR = 10.0
 READ_ONLY = re.compile(r"^\s*(SELECT|WITH)\b", re.IGNORECASE)
@@ -46,7 +53,7 @@ _OPERATOR = r"(?:=|<>|!=|<=|>=|<|>|\bI?LIKE\b|=\s*ANY\s*\()"
 
 @dataclass
 class Finding:
-    kind: str  # "seq_scan", "filter_waste", "index_combination", "misestimate", "index_hint"
+    kind: str  # "seq_scan", "filter_waste", "index_combination", "heap_fetches", "misestimate", "index_hint"
     text: str
 
 
@@ -165,6 +172,7 @@ def summarise(conn: psycopg.Connection, plan: dict[str, Any]) -> tuple[list[str]
             row = conn.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", (relation,)).fetchone()
             table_rows[relation] = float(row[0]) if row else 0.0
         removed = float(node.get("Rows Removed by Filter", 0)) * float(node.get("Actual Loops", 1) or 1)
+        covering = _covering_columns(node, parent, actual, table_rows[relation])
         if node["Node Type"] == "Seq Scan" and table_rows[relation] >= LARGE_TABLE_ROWS:
             findings.append(Finding("seq_scan", f"sequential scan on {relation} (~{table_rows[relation]:,.0f} rows), "
                                                 f"filter: {node.get('Filter', 'none')}"))
@@ -175,21 +183,50 @@ def summarise(conn: psycopg.Connection, plan: dict[str, Any]) -> tuple[list[str]
             indexes = sorted({n.get("Index Name", "") for _, n, _, _ in _nodes(node) if n.get("Index Name")})
             findings.append(Finding("index_combination", f"{label} ANDs {', '.join(indexes)}: "
                                                          f"{_combined_entries(node):,.0f} index entries for {actual:,.0f} rows"))
+        elif covering:
+            findings.append(Finding("heap_fetches", f"{label} fetches {actual:,.0f} rows from the table for "
+                                                    f"{', '.join(covering)}: "
+                                                    "an index holding them would answer from the index alone"))
         else:
             continue
-        # The hint: the filtered columns, then the order the plan needed (a Sort above, or the scanned index's).
-        columns = _most_selective_first(conn, relation, table_rows[relation],
-                                        _filter_columns(node.get("Filter", "") or node.get("Recheck Cond", "")))
-        order: list[str] = []
-        if parent is not None and parent.get("Node Type") in ("Sort", "Incremental Sort"):
-            order = _sort_columns(parent.get("Sort Key", []))
+        equality = _filter_columns(node.get("Filter", "") or node.get("Recheck Cond", "") or node.get("Index Cond", ""))
+        columns = _most_selective_first(conn, relation, table_rows[relation], equality)
+        # The hint: the filtered columns, then the order the plan needed (a Sort above, or the scanned
+        # index's), or for heap fetches the columns read, so the scan can become index-only.
+        if covering:
+            rest = covering
+        elif parent is not None and parent.get("Node Type") in ("Sort", "Incremental Sort"):
+            rest = _sort_columns(parent.get("Sort Key", []))
         elif node.get("Index Name"):
-            order = _index_columns(conn, node["Index Name"])
-        columns += [c for c in order if c not in columns]
+            rest = _index_columns(conn, node["Index Name"])
+        else:
+            rest = []
+        columns += [c for c in rest if c not in columns]
         hint = f"CREATE INDEX ON {relation} ({', '.join(columns)});"
         if columns and not _has_leading_index(conn, relation, columns) and all(f.text != hint for f in findings):
             findings.append(Finding("index_hint", hint))
     return lines, findings
+
+
+def _covering_columns(node: dict[str, Any], parent: dict[str, Any] | None, actual: float,
+                      table_rows: float) -> list[str]:
+    """The few columns a heap-reading scan of many rows is read for, when an index could hold them all.
+
+    A Bitmap Heap Scan or Index Scan that fetches COVERING_MIN_ROWS rows or more from
+    a large table while the node above it uses at most COVERING_MAX_COLUMNS of its
+    columns (in its output, filter, grouping or sort) is what a composite index
+    turns into an index-only scan: the dashboard's application and activity-log
+    counts. (The scan's own Output lists every column, so the parent is what tells.)
+    Empty when that is not the case.
+    """
+    if node["Node Type"] not in ("Bitmap Heap Scan", "Index Scan") or parent is None:
+        return []
+    if table_rows < LARGE_TABLE_ROWS or actual < COVERING_MIN_ROWS:
+        return []
+    relation = node.get("Alias") or node.get("Relation Name")
+    uses = json.dumps({key: value for key, value in parent.items() if key != "Plans"})
+    columns = list(dict.fromkeys(re.findall(rf"\b{re.escape(relation)}\.(\w+)", uses)))
+    return columns if 0 < len(columns) <= COVERING_MAX_COLUMNS else []
 
 
 def _combined_entries(node: dict[str, Any]) -> float:
@@ -252,7 +289,7 @@ def _explain_prepared(conn: psycopg.Connection, samples: _Samples, query: str,
     inferred = list(row[0] or [])
     values = [samples.for_parameter(query, i + 1, t) for i, t in enumerate(inferred)]
     arguments = sql.SQL(", ").join(_parameter_literal(v, t) for v, t in zip(values, inferred))
-    statement = sql.SQL("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE careerload_explain") + (
+    statement = sql.SQL("EXPLAIN (ANALYZE, BUFFERS, VERBOSE, FORMAT JSON) EXECUTE careerload_explain") + (
         sql.SQL("({})").format(arguments) if inferred else sql.SQL(""))
     plan = conn.execute(statement).fetchone()[0][0]
     conn.execute("DEALLOCATE careerload_explain")
