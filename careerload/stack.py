@@ -55,6 +55,9 @@ PG_SETTINGS = {
     "fsync": "off",
     "synchronous_commit": "off",
     "full_page_writes": "off",
+    # No replicas: tables created and loaded in one transaction (a seed) then skip the WAL.
+    "wal_level": "minimal",
+    "max_wal_senders": "0",
     "shared_preload_libraries": "pg_stat_statements",
     "pg_stat_statements.track": "top",
     "max_connections": "300",
