@@ -41,9 +41,12 @@ SOURCE_CSV = "locust csv"
 CSV_PERCENTILE_COLUMNS = {"p50": "50%", "p90": "90%", "p95": "95%", "p99": "99%"}
 TIMELINE_QUANTILES = ("p50", "p95", "p99")
 # Over-time buckets: the smallest of these widths (seconds) giving at most
-# MAX_BUCKETS points, so a 1-minute CI run is drawn per second and an hour per 10 s.
+# MAX_BUCKETS points and, on average, at least MIN_BUCKET_SAMPLES requests per
+# bucket, so a busy 1-minute CI run is drawn per second, an hour per 10 s, and a
+# trickle of 5 requests/s per 5 s: a p95 over fewer than 20 samples is just the max.
 BUCKET_WIDTHS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600)
 MAX_BUCKETS = 600
+MIN_BUCKET_SAMPLES = 20
 # The latency distribution chart shows this many endpoints, the slowest by p95.
 DISTRIBUTION_ENDPOINTS = 5
 DISTRIBUTION_BINS = 300
@@ -261,10 +264,11 @@ def _raw_failures(log: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def choose_bucket(duration_s: float) -> float:
-    """The over-time bucket width for a window (see BUCKET_WIDTHS)."""
+def choose_bucket(duration_s: float, requests: int) -> float:
+    """The over-time bucket width for a window and its request count (see BUCKET_WIDTHS)."""
     for width in BUCKET_WIDTHS:
-        if duration_s / width <= MAX_BUCKETS:
+        if duration_s / width <= MAX_BUCKETS and (requests * width / duration_s >= MIN_BUCKET_SAMPLES
+                                                  or width >= duration_s):
             return float(width)
     return float(BUCKET_WIDTHS[-1])
 
@@ -289,7 +293,7 @@ def _raw_timeline(log: pd.DataFrame, rt: np.ndarray, failed: np.ndarray, window:
     if not rt.size or window.start is None or window.end is None:
         return None
     duration = max(window.end - window.start, 1.0)
-    bucket = choose_bucket(duration)
+    bucket = choose_bucket(duration, rt.size)
     nbuckets = max(int(math.ceil(duration / bucket)), 1)
     codes = np.clip((log["ts"].to_numpy() - window.start) // bucket, 0, nbuckets - 1).astype(_code_dtype(nbuckets))
     counts = np.bincount(codes, minlength=nbuckets)

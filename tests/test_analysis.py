@@ -350,3 +350,15 @@ def test_the_exploration_notebook_script_runs(run_copy):
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert "verdict" in done.stdout.lower()
+
+
+@pytest.mark.parametrize(("duration_s", "requests", "width"), [
+    (60, 60_000, 1),      # a busy CI minute: per second
+    (3600, 10_000_000, 10),  # an hour: at most MAX_BUCKETS points
+    (60, 300, 5),         # a trickle: enough samples per bucket for a p95 to mean something
+    (10, 5, 10),          # almost nothing: one bucket over the run
+])
+def test_over_time_buckets_are_wide_enough_for_their_percentiles(duration_s: float, requests: int, width: float) -> None:
+    from analysis.stats import choose_bucket
+
+    assert choose_bucket(duration_s, requests) == width
