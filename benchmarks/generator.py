@@ -64,7 +64,6 @@ else:  # the benchmark driver
     import subprocess
     import sys
     import tempfile
-    import time
     from pathlib import Path
 
     HERE = Path(__file__).resolve()

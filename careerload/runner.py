@@ -31,7 +31,6 @@ import math
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -46,6 +45,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from careerload import rundir
+from careerload.processes import die_with_parent, free_port
 from careerload.snapshots import ServerSnapshots, login_token
 from scenarios.loader import Scenario, load_scenario
 from scenarios.thresholds import FAIL, ScenarioError
@@ -231,12 +231,6 @@ def merge_request_logs(run_dir: Path) -> int:
 # ---------------------------------------------------------------------------- Locust processes
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def worker_command(master_host: str, master_port: int, request_log_to: str) -> list[str]:
     """A Locust worker of careerload's locustfiles; everything else comes from the master at spawn.
 
@@ -283,20 +277,6 @@ def locust_command(options: RunOptions, scenario: Scenario, run_dir: Path, role:
             cmd += ["--expect-workers", str(options.expected_workers),
                     "--expect-workers-max-wait", str(math.ceil(options.expect_workers_timeout))]
     return cmd
-
-
-def _die_with_parent() -> None:
-    """In a Locust child: SIGTERM when this process dies, however it dies (Linux PR_SET_PDEATHSIG).
-
-    The children run in their own sessions (see `play`), so without this a
-    `careerload run` killed with SIGKILL would leave its load generators running.
-    """
-    import ctypes
-
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass
 
 
 def child_env(database_url: str = "") -> dict[str, str]:
@@ -351,7 +331,7 @@ class StatusRelay(threading.Thread):
 
 def start_child(cmd: list[str], env: dict[str, str], **kwargs: Any) -> subprocess.Popen:
     """A Locust child in its own session that dies with this process (see `play`)."""
-    return subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, start_new_session=True, preexec_fn=_die_with_parent,
+    return subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, start_new_session=True, preexec_fn=die_with_parent,
                             **kwargs)
 
 

@@ -24,7 +24,6 @@ leaves no server behind.
 
 from __future__ import annotations
 
-import ctypes
 import glob
 import os
 import pwd
@@ -44,9 +43,9 @@ import psycopg
 import redis
 
 from careerload.cli import UsageError
+from careerload.processes import LOOPBACK as HOST, die_with_parent, free_port
 from seed_data import schema
 
-HOST = "127.0.0.1"
 PG_SUPERUSER = "careerload"
 PG_DATABASE = "careerload"
 # Settings for a throw-away test server: durability off, statement statistics on.
@@ -69,13 +68,6 @@ PG_SETTINGS = {
 
 class StackError(UsageError):
     """The stack cannot start; the message says what and how to fix it."""
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def ensure_port_free(port: int, option: str) -> None:
@@ -146,14 +138,6 @@ def _unprivileged_user() -> pwd.struct_passwd:
     raise StackError("running as root and no unprivileged user (postgres or nobody) exists to run PostgreSQL; create one")
 
 
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM when the parent dies (Linux PR_SET_PDEATHSIG)."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass
-
-
 def _tail(path: Path, lines: int = 5) -> str:
     try:
         return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
@@ -170,7 +154,7 @@ class _Child:
         with open(log, "ab") as out:
             self.proc = subprocess.Popen(
                 argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                start_new_session=True, preexec_fn=_die_with_parent,
+                start_new_session=True, preexec_fn=die_with_parent,
                 user=user.pw_uid if user else None, group=user.pw_gid if user else None,
                 extra_groups=[] if user else None,
             )

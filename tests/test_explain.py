@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from careerload.snapshots import ServerSnapshots
 from target_api.routes.analytics import QUERY as DASHBOARD
