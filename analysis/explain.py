@@ -38,6 +38,8 @@ from careerload.rundir import SERVER_DIR
 from careerload.snapshots import STATEMENT_COLUMNS
 
 EXPLAIN_MD = "explain.md"
+# EXPLAIN ANALYZE runs the statement: a runaway plan is reported, not waited for.
+STATEMENT_TIMEOUT_MS = 60_000
 LARGE_TABLE_ROWS = 10_000
 # A heap-reading scan returning at most this many plain columns of at least this many rows
 # is flagged as a candidate for an index-only scan.
@@ -275,6 +277,10 @@ def explain_statement(conn: psycopg.Connection, samples: _Samples, query: str) -
             declared[int(match.group(1))] = "text"
         except psycopg.Error as exc:
             return [], f"could not be explained: {str(exc).strip().splitlines()[0]}"
+        finally:
+            # A rollback does not undo PREPARE: without this, one failed EXPLAIN would
+            # make every later statement fail with "already exists".
+            conn.execute("DEALLOCATE ALL")
     return [], "could not be explained: too many untyped parameters"
 
 
@@ -292,7 +298,6 @@ def _explain_prepared(conn: psycopg.Connection, samples: _Samples, query: str,
     statement = sql.SQL("EXPLAIN (ANALYZE, BUFFERS, VERBOSE, FORMAT JSON) EXECUTE careerload_explain") + (
         sql.SQL("({})").format(arguments) if inferred else sql.SQL(""))
     plan = conn.execute(statement).fetchone()[0][0]
-    conn.execute("DEALLOCATE careerload_explain")
     return values, plan
 
 
@@ -300,6 +305,7 @@ def explain_run(run_dir: Path, database_url: str, limit: int = 10) -> tuple[list
     statements, window = top_statements(run_dir, limit)
     results: list[Explained] = []
     with psycopg.connect(database_url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
         samples = _Samples(conn)
         for row in statements.itertuples():
             item = Explained(int(row.queryid), str(row.query), int(row.calls), float(row.total_ms), float(row.mean_ms),

@@ -64,3 +64,15 @@ def test_explain_needs_database_snapshots(tmp_path: Path, database_url: str) -> 
     assert done.returncode == 2
     assert done.stderr.startswith("careerload: error:") and "pg_statements.csv" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_statement_that_fails_does_not_spoil_the_next(database_url: str) -> None:
+    from analysis.explain import _Samples, explain_statement
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        samples = _Samples(conn)
+        failed = explain_statement(conn, samples, "SELECT 1 / (SELECT count(*) FROM jobs WHERE false)")
+        assert isinstance(failed[1], str) and "division by zero" in failed[1]
+        values, plan = explain_statement(conn, samples, "SELECT count(*) FROM jobs WHERE user_id = $1")
+        assert isinstance(plan, dict) and plan["Plan"]["Node Type"] == "Aggregate"
+        assert len(values) == 1
