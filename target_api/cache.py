@@ -12,7 +12,9 @@ Layout, chosen so a hit costs exactly one Redis round trip:
   hash itself expires after the longest per-user TTL, which bounds its memory.
 
 Known race, bounded by the TTL: a read that started before a write may store
-its (old) result after the write's DEL.
+its (old) result after the write's DEL. An invalidation that fails (Redis down
+or slow) is remembered and retried before the cache is used again, so a Redis
+that comes back with its data does not serve views from before the write.
 
 Redis down = cache miss. Every call has a short socket timeout, no retries, and
 after a failure Redis is skipped for `redis_retry_after_ms`, so a dead Redis
@@ -83,6 +85,9 @@ class Cache:
         self._down_until = 0.0
         # Counts not yet written to Redis (all of them while Redis is down).
         self._pending: Counter[str] = Counter()
+        # Users whose invalidation failed: deleted before the next cache access, so a
+        # Redis that comes back with its data (a blip, a timeout) serves nothing stale.
+        self._stale_users: set[int] = set()
 
     async def close(self) -> None:
         await self._redis.aclose()
@@ -98,7 +103,7 @@ class Cache:
         """The cached JSON for a plain key, or for a field of a hash key; None on a miss."""
         if not self.enabled:
             return None
-        if not self._available():
+        if not self._available() or not await self._forget_stale():
             self._pending["misses"] += 1
             return None
         try:
@@ -110,7 +115,7 @@ class Cache:
 
     async def set(self, key: str, body: bytes, ttl_s: int, field: str = "") -> None:
         """Store `body` for `ttl_s` seconds (a hash field when `field` is given)."""
-        if not self.enabled or not self._available():
+        if not self.enabled or not self._available() or not await self._forget_stale():
             return
         value = b"%d|%b" % (int(time.time()) + ttl_s, body)
         pending = self._pending.copy()
@@ -138,7 +143,21 @@ class Cache:
         try:
             await self._redis.delete(user_key(user_id))
         except RedisError:
+            self._stale_users.add(user_id)
             self._failed()
+
+    async def _forget_stale(self) -> bool:
+        """Retry the invalidations that failed; False (treat as a miss) while they still fail."""
+        if not self._stale_users:
+            return True
+        stale = list(self._stale_users)
+        try:
+            await self._redis.delete(*(user_key(user_id) for user_id in stale))
+        except RedisError:
+            self._failed()
+            return False
+        self._stale_users.difference_update(stale)
+        return True
 
     def _queue_pending(self, pipe: aioredis.client.Pipeline) -> None:
         for name, count in self._pending.items():
