@@ -17,6 +17,10 @@ iteration starts. Design:
 No extra greenlet and no queue: gevent runs one greenlet at a time, so taking a
 slot is a plain attribute update. With N worker processes each paces
 rate * (its users / pool size), i.e. its share of the pool the master dispatched.
+
+The pacer never sleeps itself (it returns the delay; Locust's wait_time does the
+sleeping), so the clock is its only link to real time: tests pass a fake one
+and get exact counts.
 """
 
 from __future__ import annotations
@@ -32,12 +36,13 @@ STEP_S = 0.05
 
 class ArrivalPacer:
     def __init__(self, rate_at: Callable[[float], float], share: Callable[[], float], duration_s: float,
-                 on_drop: Callable[[int], None]) -> None:
+                 on_drop: Callable[[int], None], clock: Callable[[], float] = time.monotonic) -> None:
         self.rate_at = rate_at
         self.share = share
         self.duration_s = duration_s
         self.on_drop = on_drop
-        self.start = time.monotonic()
+        self.clock = clock
+        self.start = clock()
         self.next_slot = self._advance(0.0)  # the first iteration starts when the first token accrues
         self.started = 0
 
@@ -58,7 +63,7 @@ class ArrivalPacer:
     def delay(self) -> float:
         """Seconds until the caller's start slot (the slot is taken by the call)."""
         while True:
-            now = time.monotonic() - self.start
+            now = self.clock() - self.start
             slot = self.next_slot
             if slot >= self.duration_s:
                 # The schedule is over: the shape stops this user long before this returns.
