@@ -34,6 +34,7 @@ from psycopg import sql
 
 from analysis.server import STATEMENTS_CSV, read_snapshots, statement_increments
 from analysis.server import top_statements as server_top_statements
+from careerload.cli import first_line
 from careerload.rundir import SERVER_DIR
 from careerload.snapshots import STATEMENT_COLUMNS
 
@@ -273,10 +274,10 @@ def explain_statement(conn: psycopg.Connection, samples: _Samples, query: str) -
         except psycopg.errors.IndeterminateDatatype as exc:
             match = re.search(r"parameter \$(\d+)", str(exc))
             if not match or int(match.group(1)) in declared:
-                return [], f"could not be explained: {str(exc).strip().splitlines()[0]}"
+                return [], f"could not be explained: {first_line(exc)}"
             declared[int(match.group(1))] = "text"
         except psycopg.Error as exc:
-            return [], f"could not be explained: {str(exc).strip().splitlines()[0]}"
+            return [], f"could not be explained: {first_line(exc)}"
         finally:
             # A rollback does not undo PREPARE: without this, one failed EXPLAIN would
             # make every later statement fail with "already exists".

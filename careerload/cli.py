@@ -35,6 +35,12 @@ class UsageError(Exception):
     """An error the user can fix; printed as one line, exit code 2."""
 
 
+def first_line(exc: BaseException) -> str:
+    """An exception's first line (drivers like psycopg add detail lines), or its type's name."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="careerload",

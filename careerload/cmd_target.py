@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import sys
 
 import psycopg
 import pydantic
 
-from careerload.cli import UsageError
+from careerload.cli import UsageError, first_line
+from careerload.stack import ensure_port_free
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,21 +35,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _check_port(host: str, port: int) -> None:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            raise UsageError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another with --port") from None
-
-
 def _check_database(url: str) -> None:
     try:
         with psycopg.connect(url, connect_timeout=5) as conn:
             has_schema = conn.execute("SELECT to_regclass('jobs') IS NOT NULL").fetchone()[0]
     except psycopg.Error as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        reason = first_line(exc)
         raise UsageError(
             f"the database at DATABASE_URL does not answer ({reason}); start one with `careerload up` or fix DATABASE_URL"
         ) from None
@@ -67,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     except pydantic.ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
         raise UsageError(f"invalid backend setting: {problems}") from None
-    _check_port(args.host, args.port)
+    ensure_port_free(args.port, "--port", args.host)
     _check_database(settings.database_url)
 
     argv = [sys.executable, "-m", "uvicorn", "target_api.main:app", "--host", args.host, "--port", str(args.port),

@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from careerload import rundir
+from careerload.cli import first_line
 from careerload.processes import die_with_parent, free_port
 from careerload.snapshots import ServerSnapshots, login_token
 from scenarios.loader import Scenario, load_scenario
@@ -149,8 +150,8 @@ def preflight(host: str, scenario: Scenario, options: RunOptions) -> None:
             with psycopg.connect(options.database_url, connect_timeout=int(PREFLIGHT_TIMEOUT_S)) as conn:
                 users = conn.execute("SELECT count(*) FROM users").fetchone()[0]
         except Exception as exc:  # psycopg raises several families here; all mean "cannot use this database"
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise RunError(f"cannot use --database-url: {first_line}") from None
+            reason = first_line(exc)
+            raise RunError(f"cannot use --database-url: {reason}") from None
         if users == 0:
             raise RunError("the database has no users: seed it first (careerload seed)")
 
@@ -441,7 +442,7 @@ def server_snapshots(options: RunOptions, scenario: Scenario, run_dir: Path) -> 
     token, obtained by logging in as the first seeded user.
     """
     http = any(p != "DatabaseUser" for p, w in scenario.personas.items() if w)
-    token = login_token(options.host, options.database_url) if http else None
+    token = login_token(options.host) if http else None
     return ServerSnapshots(run_dir, database_url=options.database_url or None, redis_url=options.redis_url or None,
                            target_url=options.host if http else None, auth_token=token,
                            interval_s=options.snapshot_interval)

@@ -34,6 +34,7 @@ import psutil
 import psycopg
 import redis
 
+from careerload.cli import first_line
 from careerload.rundir import SERVER_DIR
 
 REDIS_COLUMNS = ("ts", "keyspace_hits", "keyspace_misses", "evicted_keys", "ops_per_sec", "used_memory",
@@ -107,6 +108,7 @@ class ServerSnapshots:
         self._logs: dict[str, _CsvLog] = {}
         self._pids: list[int] = []
         self._processes: dict[int, psutil.Process] = {}
+        self._redis: redis.Redis | None = None
 
     @property
     def enabled(self) -> bool:
@@ -118,6 +120,8 @@ class ServerSnapshots:
         self.dir.mkdir(parents=True, exist_ok=True)
         if self.redis_url or self.target_url:
             self._logs["redis"] = _CsvLog(self.dir / "redis.csv", REDIS_COLUMNS)
+        if self.redis_url:
+            self._redis = redis.Redis.from_url(self.redis_url, socket_timeout=2, socket_connect_timeout=2)
         if self.database_url:
             self._logs["statements"] = _CsvLog(self.dir / "pg_statements.csv", STATEMENT_COLUMNS)
             self._logs["connections"] = _CsvLog(self.dir / "pg_connections.csv", CONNECTION_COLUMNS)
@@ -140,6 +144,9 @@ class ServerSnapshots:
         for log in self._logs.values():
             log.close()
         self._logs.clear()
+        if self._redis is not None:
+            self._redis.close()
+            self._redis = None
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval_s):
@@ -148,8 +155,7 @@ class ServerSnapshots:
     def _warn(self, source: str, exc: Exception) -> None:
         if source not in self._warned:
             self._warned.add(source)
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            print(f"careerload: warning: no {source} snapshots ({first})", file=sys.stderr)
+            print(f"careerload: warning: no {source} snapshots ({first_line(exc)})", file=sys.stderr)
 
     def snapshot(self) -> None:
         """One snapshot of every source; each failure is a warning, once per source."""
@@ -170,10 +176,9 @@ class ServerSnapshots:
 
     def _redis_row(self) -> tuple[Any, ...]:
         info: dict[str, Any] = {}
-        if self.redis_url:
+        if self._redis is not None:
             try:
-                client = redis.Redis.from_url(self.redis_url, socket_timeout=2, socket_connect_timeout=2)
-                info = {**client.info("stats"), **client.info("memory")}
+                info = {**self._redis.info("stats"), **self._redis.info("memory")}
             except redis.RedisError as exc:
                 self._warn("Redis INFO", exc)
         app: dict[str, Any] = {}
@@ -203,26 +208,19 @@ class ServerSnapshots:
         return (" ".join(alive), round(cpu, 1), rss)
 
 
-def login_token(target_url: str, database_url: str | None) -> str | None:
-    """A bearer token for the backend's metrics endpoints: the first seeded user's login.
+def login_token(target_url: str, email: str | None = None, password: str | None = None) -> str | None:
+    """A bearer token for the backend's metrics endpoints; None when the login fails.
 
-    The user is the database's first one when a URL is given, else `user1` of the
-    seed's pattern; the password is the seed's ($CAREERLOAD_SEED_PASSWORD). None
-    when the login fails (the cache metrics are then skipped with a warning).
+    By default the first seeded user's (`user1@careerload.test`, the seed's
+    password): the account every persona pool starts from.
     """
     from seed_data.logins import seed_email, seed_password
 
-    email = seed_email(1)
-    if database_url:
-        try:
-            with psycopg.connect(database_url, connect_timeout=3) as conn:
-                row = conn.execute("SELECT email FROM users ORDER BY id LIMIT 1").fetchone()
-            email = row[0] if row else email
-        except psycopg.Error:
-            pass
+    email = email or seed_email(1)
+    password = password if password is not None else seed_password()
     request = urllib.request.Request(
         f"{target_url.rstrip('/')}/api/v1/auth/login", method="POST",
-        data=json.dumps({"email": email, "password": seed_password()}).encode(),
+        data=json.dumps({"email": email, "password": password}).encode(),
         headers={"Content-Type": "application/json"},
     )
     try:

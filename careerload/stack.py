@@ -42,7 +42,7 @@ from typing import IO
 import psycopg
 import redis
 
-from careerload.cli import UsageError
+from careerload.cli import UsageError, first_line
 from careerload.processes import LOOPBACK as HOST, die_with_parent, free_port
 from seed_data import schema
 
@@ -70,13 +70,15 @@ class StackError(UsageError):
     """The stack cannot start; the message says what and how to fix it."""
 
 
-def ensure_port_free(port: int, option: str) -> None:
+def ensure_port_free(port: int, option: str, host: str = HOST) -> None:
+    """Fail in one sentence when nothing could listen on host:port (in use, or not an address of ours)."""
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((HOST, port))
-        except OSError:
-            raise StackError(f"port {port} on {HOST} is in use; choose another with {option} or stop what listens there") from None
+            sock.bind((host, port))
+        except OSError as exc:
+            raise StackError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another with {option} "
+                             "or stop what listens there") from None
 
 
 def find_pg_bindir() -> Path:
@@ -189,7 +191,7 @@ def _wait(what: str, ready, child: _Child | None, timeout: float) -> None:
             if ready():
                 return
         except Exception as exc:  # noqa: BLE001 - any failure just means "not ready yet"
-            last_error = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            last_error = first_line(exc)
         time.sleep(0.1)
     raise StackError(f"{what} did not become ready within {timeout:.0f} s ({last_error or 'no answer'})")
 
@@ -200,8 +202,7 @@ def check_database(url: str, timeout: int = 3) -> None:
         with psycopg.connect(url, connect_timeout=timeout) as conn:
             conn.execute("SELECT 1")
     except psycopg.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise StackError(f"database {redact(url)} does not answer ({first}); start it or fix the URL") from None
+        raise StackError(f"database {redact(url)} does not answer ({first_line(exc)}); start it or fix the URL") from None
 
 
 def redact(url: str) -> str:
@@ -219,7 +220,7 @@ def prepare_database(url: str, apply_schema: bool = True) -> None:
         try:
             conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         except psycopg.Error as exc:
-            print(f"careerload: warning: pg_stat_statements unavailable ({str(exc).strip().splitlines()[0]})", file=sys.stderr)
+            print(f"careerload: warning: pg_stat_statements unavailable ({first_line(exc)})", file=sys.stderr)
     if not apply_schema:
         return
     with psycopg.connect(url) as conn:

@@ -83,7 +83,7 @@ def test_port_in_use_is_one_line_and_exit_2() -> None:
         busy.listen()
         port = busy.getsockname()[1]
         line = _one_error_line(_run_error(["up", "--port", str(port)]))
-    assert f"port {port}" in line and "--port" in line
+    assert f"127.0.0.1:{port}" in line and "in use" in line and "--port" in line
 
 
 def test_database_url_that_does_not_answer() -> None:
