@@ -9,31 +9,54 @@ raw logs are compared, and the relative change gets a bootstrap interval:
 candidate is slower by more than the tolerance even in the most favourable
 case), **improvement** when its upper bound is below -tolerance, **noise**
 otherwise. An endpoint with fewer than MIN_SAMPLES requests in either run is
-"too few samples" and never a regression.
+"too few samples" and never a regression. "All requests" leaves out the
+pseudo-requests (`TASK scrape completion`), as the report's aggregate does.
 
-The bootstrap is exact and costs O(resamples) per percentile whatever the number
-of requests: the nearest-rank q-quantile of a resample of size n drawn from n
-sorted values is the value at index ceil(n·U) where U ~ Beta(r, n - r + 1) and r
-is the quantile's rank (the r-th order statistic of n uniforms is Beta
-distributed, and ceil(n·U) of a uniform is a uniform index). So each resample is
-one Beta draw and one lookup instead of n draws and a sort.
+**Block bootstrap over time.** Latencies in a load test are autocorrelated: a
+warm-up, a GC pause, a noisy neighbour or a cache refill makes a stretch of
+seconds slow together. Resampling single requests as if independent gives
+intervals far too narrow, and one slow stretch in one run reads as a
+regression. So each run is cut into consecutive blocks of BLOCK_S seconds of its
+load window (shorter, so that there are at least MIN_BLOCKS, for short runs);
+a replicate draws as many blocks with replacement and takes the percentile of
+the pooled requests of the drawn blocks. Correlation within a block is kept;
+what the interval then says is how much the percentile moves with which
+stretches of time a run happened to contain.
 
-Throughput is a rate of counts, so its interval comes from the Poisson model:
-log(rate ratio) ± z·sqrt(1/N_base + 1/N_candidate). A throughput *drop* beyond
-the tolerance is a regression.
+Computed without pooling: every response time falls in a log-spaced bin of
+relative width BIN_WIDTH on a fixed grid, each endpoint gets a (block × bin)
+count matrix, and a replicate's pooled histogram is its block multiplicities
+(one multinomial draw) times that matrix, a single matrix product for all
+replicates. Its nearest-rank quantile is the bin where the cumulative count
+reaches the rank, valued at the mean response time observed in that bin (both
+runs together, so base and candidate share the values): within half a bin,
+BIN_WIDTH / 2, of the exact replicate, far below any tolerance. The point
+estimates (base, candidate, change) are exact.
+
+Throughput uses the same replicates: requests in the drawn blocks over their
+duration. A Poisson interval over the whole run would assume independent
+arrivals too; the per-block counts carry the real ramp and burst variance. A
+throughput *drop* beyond the tolerance is a regression.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 
 from analysis.load import AGGREGATED, RunData, RunDirError, load_run_dir
-from analysis.stats import PERCENTILES, endpoint_groups, load_window, nearest_rank_index
+from analysis.stats import (
+    PERCENTILE_METHOD,
+    PERCENTILES,
+    endpoint_groups,
+    load_window,
+    nearest_rank_index,
+    real_requests,
+)
 from careerload import rundir
 
 PERCENTILE_METRICS = ("p50", "p95", "p99")
@@ -45,33 +68,100 @@ MIN_SAMPLES = 30
 DEFAULT_TOLERANCE = 0.05
 DEFAULT_CONFIDENCE = 0.95
 DEFAULT_RESAMPLES = 2000
+BLOCK_S = 10.0         # block length: a burst, pause or refill shorter than this stays within one block
+MIN_BLOCKS = 20        # short runs get shorter blocks, so that there are enough blocks to resample
+BIN_WIDTH = 0.002      # relative width of the latency bins the replicates are counted in (0.2 %)
+BIN_FLOOR_MS = 0.01    # response times below this share the grid's first bin
 COMPARISON_MD = "comparison.md"
 COMPARISON_JSON = "comparison.json"
 COMPARISON_CHART = "comparison.png"
 
 
-def bootstrap_quantile(sorted_values: np.ndarray, q: float, resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """`resamples` bootstrap replicates of the nearest-rank q-quantile of `sorted_values` (see the module doc)."""
-    n = sorted_values.size
-    rank = nearest_rank_index(n, q) + 1
-    u = rng.beta(rank, n - rank + 1, size=resamples)
-    index = np.clip(np.ceil(u * n).astype(np.int64) - 1, 0, n - 1)
-    return sorted_values[index]
+@dataclass
+class Samples:
+    """One label's requests in one run: sorted response times (exact statistics) and their blocks and bins."""
+
+    sorted_rt: np.ndarray
+    block: np.ndarray      # block index of each request (order irrelevant)
+    bin: np.ndarray        # latency bin of each request on the fixed grid (same order as block)
+    rt: np.ndarray         # response times in that same order, for the bins' values
 
 
-def sorted_samples(log) -> dict[str, np.ndarray]:
-    """Each endpoint's response times, sorted, keyed "METHOD name"; all requests under AGGREGATED."""
+@dataclass
+class RunSamples:
+    """One run, blocked: per-label samples plus the blocks' durations (the last one may be shorter)."""
+
+    labels: dict[str, Samples]
+    block_s: float
+    durations: np.ndarray
+
+
+def block_length(duration_s: float) -> float:
+    """BLOCK_S, or shorter so that a run has at least MIN_BLOCKS blocks to resample."""
+    return min(BLOCK_S, duration_s / MIN_BLOCKS)
+
+
+def latency_bins(rt: np.ndarray) -> np.ndarray:
+    """Each response time's bin on the fixed log grid (relative width BIN_WIDTH; below BIN_FLOOR_MS in bin 0)."""
+    return np.floor(np.log(np.maximum(rt, BIN_FLOOR_MS) / BIN_FLOOR_MS) / np.log1p(BIN_WIDTH)).astype(np.int32)
+
+
+def run_samples(data: RunData, duration_s: float) -> RunSamples:
+    """Split a run's raw log by endpoint (plus AGGREGATED, requests only) into blocks and bins."""
+    log = _raw(data)
+    window = load_window(data)
+    assert window.start is not None
+    block_s = block_length(duration_s)
+    nblocks = max(int(np.ceil(duration_s / block_s)), 1)
     rt = log["rt_ms"].to_numpy(dtype=np.float64)
+    block = np.clip((log["ts"].to_numpy() - window.start) // block_s, 0, nblocks - 1).astype(np.int32)
+    bins = latency_bins(rt)
     codes, labels = endpoint_groups(log)
-    order = np.argsort(codes.astype(np.int16) if len(labels) < 2**15 else codes, kind="stable")
-    grouped = rt[order]
-    out: dict[str, np.ndarray] = {}
+    order = np.argsort(codes, kind="stable")
+    out: dict[str, Samples] = {}
     start = 0
     for (name, method), count in zip(labels, np.bincount(codes, minlength=len(labels))):
-        out[f"{method} {name}"] = np.sort(grouped[start:start + count])
+        index = order[start:start + count]
+        values = rt[index]
+        out[f"{method} {name}"] = Samples(np.sort(values), block[index], bins[index], values)
         start += count
-    out[AGGREGATED] = np.sort(rt)
-    return out
+    real = real_requests(log)
+    out[AGGREGATED] = Samples(np.sort(rt[real]), block[real], bins[real], rt[real])
+    durations = np.minimum(block_s, duration_s - np.arange(nblocks) * block_s)
+    return RunSamples(out, block_s, durations)
+
+
+def block_weights(nblocks: int, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """How often each block is drawn in each replicate: (resamples, nblocks), rows summing to nblocks."""
+    return rng.multinomial(nblocks, np.full(nblocks, 1 / nblocks), size=resamples).astype(np.float64)
+
+
+def _bin_values(base: Samples, cand: Samples, low: int, nbins: int) -> np.ndarray:
+    """The mean observed response time in each bin, over both runs (NaN where none)."""
+    counts = np.zeros(nbins)
+    sums = np.zeros(nbins)
+    for side in (base, cand):
+        counts += np.bincount(side.bin - low, minlength=nbins)
+        sums += np.bincount(side.bin - low, weights=side.rt, minlength=nbins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return sums / counts
+
+
+def block_replicates(samples: Samples, weights: np.ndarray, low: int, values: np.ndarray,
+                     qs: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Block-bootstrap replicates of the nearest-rank quantiles `qs` (resamples, len(qs)), NaN where a
+    replicate drew no request of this label; and each replicate's request count (resamples,)."""
+    nblocks, nbins = weights.shape[1], values.size
+    matrix = np.bincount(samples.block.astype(np.int64) * nbins + (samples.bin - low),
+                         minlength=nblocks * nbins).reshape(nblocks, nbins).astype(np.float64)
+    cumulative = np.cumsum(weights @ matrix, axis=1)
+    n = cumulative[:, -1]
+    out = np.full((weights.shape[0], len(qs)), np.nan)
+    for j, q in enumerate(qs):
+        rank = np.clip(np.ceil(n * q), 1, None)  # nearest rank, 1-based (nearest_rank_index + 1)
+        found = np.minimum((cumulative < rank[:, None] - 0.5).sum(axis=1), nbins - 1)
+        out[:, j] = np.where(n > 0, values[found], np.nan)
+    return out, n
 
 
 def _flag(low: float, high: float, tolerance: float, higher_is_worse: bool) -> str:
@@ -79,34 +169,49 @@ def _flag(low: float, high: float, tolerance: float, higher_is_worse: bool) -> s
     return REGRESSION if worse else IMPROVEMENT if better else NOISE
 
 
-def _percentile_change(base: np.ndarray, cand: np.ndarray, q: float, tolerance: float, confidence: float,
-                       resamples: int, rng: np.random.Generator) -> dict[str, Any]:
-    b = float(base[nearest_rank_index(base.size, q)])
-    c = float(cand[nearest_rank_index(cand.size, q)])
-    entry: dict[str, Any] = {"base": b, "candidate": c, "change": c / b - 1 if b > 0 else None,
-                             "ci_low": None, "ci_high": None, "flag": TOO_FEW}
-    if base.size < MIN_SAMPLES or cand.size < MIN_SAMPLES or b <= 0:
-        return entry
-    boot_b = np.maximum(bootstrap_quantile(base, q, resamples, rng), np.finfo(float).tiny)
-    boot_c = bootstrap_quantile(cand, q, resamples, rng)
-    alpha = (1 - confidence) / 2
-    low, high = np.quantile(boot_c / boot_b - 1, [alpha, 1 - alpha])
-    entry.update(ci_low=float(low), ci_high=float(high), flag=_flag(low, high, tolerance, higher_is_worse=True))
+def _entry(b: float, c: float) -> dict[str, Any]:
+    return {"base": b, "candidate": c, "change": c / b - 1 if b > 0 else None, "ci_low": None, "ci_high": None,
+            "flag": TOO_FEW}
+
+
+def _interval(entry: dict[str, Any], ratio: np.ndarray, confidence: float, tolerance: float,
+              higher_is_worse: bool) -> dict[str, Any]:
+    """Fill the interval and flag from the replicates' ratios (candidate / base); NaN replicates drew nothing."""
+    ratio = ratio[np.isfinite(ratio)]
+    if ratio.size:
+        alpha = (1 - confidence) / 2
+        low, high = np.quantile(ratio - 1, [alpha, 1 - alpha])
+        entry.update(ci_low=float(low), ci_high=float(high), flag=_flag(low, high, tolerance, higher_is_worse))
     return entry
 
 
-def _rate_change(n_base: int, n_cand: int, dur_base: float, dur_cand: float, tolerance: float,
-                 confidence: float) -> dict[str, Any]:
-    b, c = n_base / dur_base, n_cand / dur_cand
-    entry: dict[str, Any] = {"base": b, "candidate": c, "change": c / b - 1 if b > 0 else None,
-                             "ci_low": None, "ci_high": None, "flag": TOO_FEW}
-    if n_base < MIN_SAMPLES or n_cand < MIN_SAMPLES:
-        return entry
-    z = NormalDist().inv_cdf(1 - (1 - confidence) / 2)
-    spread = z * np.sqrt(1 / n_base + 1 / n_cand)
-    low, high = np.exp(np.log(c / b) - spread) - 1, np.exp(np.log(c / b) + spread) - 1
-    entry.update(ci_low=float(low), ci_high=float(high), flag=_flag(low, high, tolerance, higher_is_worse=False))
-    return entry
+def _compare_label(base: Samples, cand: Samples, weights: tuple[np.ndarray, np.ndarray],
+                   durations: tuple[np.ndarray, np.ndarray], tolerance: float,
+                   confidence: float) -> dict[str, Any]:
+    """One row: p50/p95/p99 and rps, point estimates exact, intervals from the block bootstrap."""
+    qs = tuple(PERCENTILES[m] for m in PERCENTILE_METRICS)
+    row: dict[str, Any] = {}
+    enough = base.sorted_rt.size >= MIN_SAMPLES and cand.sorted_rt.size >= MIN_SAMPLES
+    if enough:
+        low = int(min(base.bin.min(), cand.bin.min()))
+        nbins = int(max(base.bin.max(), cand.bin.max())) - low + 1
+        values = _bin_values(base, cand, low, nbins)
+        (boot_b, n_b), (boot_c, n_c) = (block_replicates(side, w, low, values, qs)
+                                        for side, w in zip((base, cand), weights))
+    for j, metric in enumerate(PERCENTILE_METRICS):
+        b = float(base.sorted_rt[nearest_rank_index(base.sorted_rt.size, qs[j])])
+        c = float(cand.sorted_rt[nearest_rank_index(cand.sorted_rt.size, qs[j])])
+        row[metric] = entry = _entry(b, c)
+        if enough and b > 0:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                _interval(entry, boot_c[:, j] / boot_b[:, j], confidence, tolerance, higher_is_worse=True)
+    rates = [side.sorted_rt.size / d.sum() for side, d in zip((base, cand), durations)]
+    row["rps"] = entry = _entry(*rates)
+    if enough:
+        boot_rate_b = n_b / (weights[0] @ durations[0])
+        boot_rate_c = n_c / (weights[1] @ durations[1])
+        _interval(entry, boot_rate_c / boot_rate_b, confidence, tolerance, higher_is_worse=False)
+    return row
 
 
 def _raw(data: RunData) -> Any:
@@ -118,23 +223,23 @@ def _raw(data: RunData) -> Any:
 def compare(base: RunData, candidate: RunData, *, tolerance: float = DEFAULT_TOLERANCE,
             confidence: float = DEFAULT_CONFIDENCE, resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> dict[str, Any]:
     """The comparison as one JSON-able structure: rows per endpoint, regressions named."""
-    base_samples, cand_samples = sorted_samples(_raw(base)), sorted_samples(_raw(candidate))
-    durations = []
+    runs = []
     for data in (base, candidate):
+        _raw(data)
         duration = load_window(data).duration_s
         if not duration:
             raise RunDirError(f"{data.source}: cannot tell the load window (run.json start/end or two requests needed)")
-        durations.append(duration)
+        runs.append(run_samples(data, duration))
     rng = np.random.default_rng(seed)
+    weights = tuple(block_weights(run.durations.size, resamples, rng) for run in runs)
+    durations = (runs[0].durations, runs[1].durations)
+    base_samples, cand_samples = runs[0].labels, runs[1].labels
     common = [label for label in base_samples if label in cand_samples and label != AGGREGATED]
     rows = []
     for label in [*sorted(common), AGGREGATED]:
         b, c = base_samples[label], cand_samples[label]
-        row: dict[str, Any] = {"label": label, "base_requests": int(b.size), "candidate_requests": int(c.size)}
-        for metric in PERCENTILE_METRICS:
-            row[metric] = _percentile_change(b, c, PERCENTILES[metric], tolerance, confidence, resamples, rng)
-        row["rps"] = _rate_change(b.size, c.size, durations[0], durations[1], tolerance, confidence)
-        rows.append(row)
+        rows.append({"label": label, "base_requests": int(b.sorted_rt.size), "candidate_requests": int(c.sorted_rt.size),
+                     **_compare_label(b, c, weights, durations, tolerance, confidence)})
     regressions = [
         f"{row['label']} {metric} {row[metric]['change'] * 100:+.1f} % "
         f"(interval {row[metric]['ci_low'] * 100:+.1f} % … {row[metric]['ci_high'] * 100:+.1f} %)"
@@ -146,7 +251,10 @@ def compare(base: RunData, candidate: RunData, *, tolerance: float = DEFAULT_TOL
         "tolerance": tolerance,
         "confidence": confidence,
         "resamples": resamples,
-        "percentile_method": "nearest rank (numpy method='inverted_cdf')",
+        "bootstrap": f"blocks of {runs[0].block_s:g} s (base) and {runs[1].block_s:g} s (candidate), "
+                     "resampled with replacement",
+        "block_s": [runs[0].block_s, runs[1].block_s],
+        "percentile_method": PERCENTILE_METHOD,
         "endpoints": rows,
         "regressions": regressions,
         "only_in_base": sorted(set(base_samples) - set(cand_samples)),

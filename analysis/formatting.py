@@ -29,7 +29,7 @@ def metric_value(metric: str, value: float | None) -> str:
         return "–"
     if metric in LATENCY_METRICS or metric == "db_mean_ms":
         return f"{ms(value)} ms"
-    if metric in ("failure_ratio", "cache_hit_rate"):
+    if metric in ("failure_ratio", "cache_hit_rate", "dedup_rate"):
         return ratio(value)
     return f"{rps(value)} req/s"
 
@@ -41,6 +41,15 @@ def level(result: dict[str, Any], which: str) -> str:
         return "–"
     op = "≥" if result["metric"] in HIGHER_IS_BETTER else "≤"
     return f"{op} {metric_value(result['metric'], value)}"
+
+
+def scrape_sentence(scrape: dict[str, Any] | None) -> str | None:
+    """The scraping figures from run.json's counters in one sentence; None when no scrape task finished."""
+    if scrape is None:
+        return None
+    return (f"{scrape['tasks_done']:,} scrape tasks finished: {scrape['jobs_scraped']:,} jobs scraped, "
+            f"{scrape['jobs_added']:,} added, {scrape['jobs_deduplicated']:,} recognised as duplicates "
+            f"(dedup rate {ratio(scrape['dedup_rate'])}).")
 
 
 def endpoint_label(row: dict[str, Any]) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 from analysis import formatting as fmt
 from analysis.charts import Chart
 from analysis.summary import Summary
+from scenarios.thresholds import COUNTS_AS, PASS
 
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 72rem;
@@ -75,9 +76,12 @@ def _image(chart: Chart) -> str:
 def render(summary: Summary, charts: list[Chart]) -> str:
     parts = [f"<h1>{escape(summary.title)}</h1>",
              f'<div class="verdict {escape(summary.verdict)}">Verdict: {escape(summary.verdict)}</div>']
-    failing = [r for r in summary.thresholds if r["status"] in ("FAIL", "WARN")]
+    failing = [r for r in summary.thresholds if COUNTS_AS[r["status"]] != PASS]
     if failing:
-        parts.append("<ul>" + "".join(f"<li>{_status(r['status'])} {escape(r['reason'])}</li>" for r in failing) + "</ul>")
+        parts.append("<ul>" + "".join(
+            f"<li>{_status(r['status'])} {escape(r['reason'])}"
+            f"{'' if r['status'] == COUNTS_AS[r['status']] else ' (counts as ' + COUNTS_AS[r['status']] + ')'}</li>"
+            for r in failing) + "</ul>")
     parts.append(f'<p class="note">Percentiles from the {escape(summary.percentile_source)}, '
                  f'{escape(summary.percentile_method)}. Load window {escape(str(summary.window["start"]))} → '
                  f'{escape(str(summary.window["end"]))} ({escape(summary.window["source"])}).</p>')
@@ -106,6 +110,9 @@ def render(summary: Summary, charts: list[Chart]) -> str:
         parts.append("<h2>Personas</h2>")
         parts.append(_table(["persona", *STATS_HEADERS], _stats_rows(summary.personas, lambda row: row["name"])))
 
+    scrape = fmt.scrape_sentence(summary.scrape)
+    if scrape:
+        parts.append(f"<h2>Scraping</h2><p>{escape(scrape)}</p>")
     for section in fmt.server_sections(summary.server):
         parts.append(f"<h2>{escape(section.title)}</h2>")
         parts.append("<p>" + " ".join(escape(sentence) for sentence in section.sentences) + "</p>")

@@ -8,8 +8,11 @@ Statuses map to JUnit as follows (documented in the README):
   fail the build (exit 0), and `<skipped>` would claim the threshold was not
   evaluated, which is false. With `--strict` a WARN fails the build, and it is
   then a `<failure>` here too, so the test report and the exit code agree.
-- NO_DATA: `<skipped>`: the threshold really was not evaluated (no requests in
-  its scope, or a figure the data cannot give).
+- NO_DATA: `<skipped>` whose message starts "WARN:": the threshold really was
+  not evaluated (no requests in its scope, or a figure the data cannot give),
+  and it counts as WARN in the verdict (a threshold that matches nothing must
+  not pass silently). With `--strict` it is a `<failure>` of type NO_DATA, like
+  a WARN, so the test report and the exit code agree.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from analysis.summary import Summary
-from scenarios.thresholds import FAIL, NO_DATA, WARN
+from scenarios.thresholds import COUNTS_AS, FAIL, NO_DATA, WARN
 
 
 def render(summary: Summary, strict: bool) -> str:
@@ -29,7 +32,7 @@ def render(summary: Summary, strict: bool) -> str:
     for result in summary.thresholds:
         case = ET.SubElement(suite, "testcase", classname=classname, name=f"{result['metric']} {result['scope']}")
         status = result["status"]
-        if status == FAIL or (strict and status == WARN):
+        if status == FAIL or (strict and COUNTS_AS[status] == WARN):
             failures += 1
             failure = ET.SubElement(case, "failure", message=result["reason"], type=status)
             failure.text = result["reason"]
@@ -37,7 +40,7 @@ def render(summary: Summary, strict: bool) -> str:
             ET.SubElement(case, "system-out").text = f"WARN: {result['reason']}"
         elif status == NO_DATA:
             skipped += 1
-            ET.SubElement(case, "skipped", message=result["reason"])
+            ET.SubElement(case, "skipped", message=f"WARN: {result['reason']}")
     suite.set("tests", str(len(summary.thresholds)))
     suite.set("failures", str(failures))
     suite.set("errors", "0")

@@ -1,7 +1,8 @@
 """report.md (a CI job summary) and comparison.md: short Markdown from the same structures.
 
 Short on purpose: GitHub and GitLab show it in the job page, so it carries the
-verdict, every threshold, the slowest endpoints, the server-side evidence (cache,
+verdict, every threshold (and why each one without data counts as WARN), the
+slowest endpoints, the scraping counts, the server-side evidence (cache,
 database, backend process) and the commonest failures; the full tables and the
 charts are in report.html.
 """
@@ -13,6 +14,7 @@ from typing import Any
 
 from analysis import formatting as fmt
 from analysis.summary import Summary
+from scenarios.thresholds import COUNTS_AS, NO_DATA, PASS
 
 ICONS = {"PASS": "✅", "WARN": "⚠️", "FAIL": "❌", "NO_DATA": "➖"}
 SLOWEST = 10
@@ -44,11 +46,11 @@ def lost_worker_lines(run: dict[str, Any]) -> list[str]:
 
 def render(summary: Summary) -> str:
     agg = summary.aggregate
-    missed = sum(1 for r in summary.thresholds if r["status"] in ("WARN", "FAIL"))
+    missed = sum(1 for r in summary.thresholds if COUNTS_AS[r["status"]] != PASS)
     lines = [
         f"## {ICONS[summary.verdict]} {summary.title}: {summary.verdict}",
         "",
-        f"**{summary.verdict}**: {missed} of {len(summary.thresholds)} thresholds missed. "
+        f"**{summary.verdict}**: {missed} of {len(summary.thresholds)} thresholds missed or without data. "
         f"{agg['requests']:,} requests, {fmt.ratio(agg['failure_ratio'])} failed, {fmt.rps(agg['rps'])} req/s, "
         f"p95 {fmt.ms(agg['p95_ms'])} ms (percentiles from the {summary.percentile_source}).",
         "",
@@ -60,6 +62,9 @@ def render(summary: Summary) -> str:
             [[ICONS[r["status"]] + " " + r["status"], r["metric"], r["scope"], fmt.level(r, "target"),
               fmt.level(r, "critical"), fmt.metric_value(r["metric"], r["observed"])] for r in summary.thresholds],
         ) + [""]
+        no_data = [r for r in summary.thresholds if r["status"] == NO_DATA]
+        if no_data:
+            lines += [f"- {ICONS[NO_DATA]} counts as WARN: {r['reason']}" for r in no_data] + [""]
     slowest = sorted((row for row in summary.endpoints if row["p95_ms"] is not None), key=lambda r: -r["p95_ms"])
     if slowest:
         lines += ["### Slowest endpoints by p95", ""]
@@ -71,6 +76,9 @@ def render(summary: Summary) -> str:
         if len(slowest) > SLOWEST:
             lines.append(f"\n{len(slowest) - SLOWEST} more endpoints in report.html.")
         lines.append("")
+    scrape = fmt.scrape_sentence(summary.scrape)
+    if scrape:
+        lines += ["### Scraping", "", scrape, ""]
     for section in fmt.server_sections(summary.server):
         lines += [f"### {section.title}", "", " ".join(section.sentences), ""]
         if section.rows:
@@ -103,7 +111,8 @@ def render_comparison(comparison: dict[str, Any], chart_name: str | None) -> str
         "",
         f"Base `{comparison['base']}` → candidate `{comparison['candidate']}`. "
         f"Tolerance {comparison['tolerance'] * 100:g} %: a change is a regression only when the whole "
-        f"{comparison['confidence'] * 100:g} % bootstrap interval ({comparison['resamples']:,} resamples) "
+        f"{comparison['confidence'] * 100:g} % block-bootstrap interval ({comparison['resamples']:,} resamples; "
+        f"{comparison['bootstrap']}, so stretches of correlated latencies count as the noise they are) "
         f"of the relative change lies beyond it; otherwise it is noise.",
         "",
     ]

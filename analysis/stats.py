@@ -13,6 +13,15 @@ counting (`locust.stats.bucket_response_time`: 1 ms below 100 ms, 10 ms below
 1 s, 100 ms below 10 s), so they can differ from the exact value by up to half
 that step (5 % at most).
 
+The aggregate ("all requests"), the per-persona totals and the over-time
+series leave out pseudo-requests (PSEUDO_REQUEST_TYPES): the scraping persona's
+`TASK scrape completion` is an end-to-end time of seconds spanning a POST and
+its polls, fired for the record, not a request the backend served. Counted in,
+it would add requests that never happened to requests/s and failures, and its
+seconds would dominate the aggregate p95. It keeps its own endpoint row (its
+percentiles are what a completion-time threshold judges). Rate-limited `(429)`
+rows are real HTTP responses and stay in.
+
 Throughput is requests divided by the load window (run.json start/end, else the
 span of the raw log), the same window for every row so the rows add up.
 
@@ -50,6 +59,8 @@ MIN_BUCKET_SAMPLES = 20
 # The latency distribution chart shows this many endpoints, the slowest by p95.
 DISTRIBUTION_ENDPOINTS = 5
 DISTRIBUTION_BINS = 300
+# Request types that are not requests the backend served (see the module docstring).
+PSEUDO_REQUEST_TYPES = ("TASK",)
 STAT_FIELDS = ("requests", "failures", "failure_ratio", "rps", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms", "avg_ms")
 
 
@@ -169,6 +180,33 @@ class RunStats:
     timeline: Timeline | None
     distributions: list[Distribution] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    scrape: dict[str, Any] | None = None  # scrape_counts(run.json): dedup figures, None when no scrape finished
+
+
+# run.json counters (locustfiles/scraping.py) behind the scraping figures.
+SCRAPE_COUNTERS = {"tasks_done": "scrape tasks done", "jobs_scraped": "scrape jobs_scraped",
+                   "jobs_added": "scrape jobs_added", "jobs_deduplicated": "scrape jobs_deduplicated"}
+
+
+def scrape_counts(run: dict[str, Any]) -> dict[str, Any] | None:
+    """The finished scrape tasks' job counts and the dedup rate (deduplicated / scraped), None without any.
+
+    The counters are the backend's own per-task figures, summed by the scraping
+    persona; only finished tasks count, so a rate covers exactly the jobs counted.
+    """
+    counters = run.get("counters") or {}
+    if not counters.get(SCRAPE_COUNTERS["tasks_done"]):
+        return None
+    out: dict[str, Any] = {key: int(counters.get(name, 0)) for key, name in SCRAPE_COUNTERS.items()}
+    out["dedup_rate"] = out["jobs_deduplicated"] / out["jobs_scraped"] if out["jobs_scraped"] else None
+    return out
+
+
+def real_requests(log: pd.DataFrame) -> np.ndarray:
+    """True for each row of the raw log that is a request the backend served (not a PSEUDO_REQUEST_TYPES row)."""
+    types = log["type"].cat
+    pseudo = [code for code, name in enumerate(types.categories) if name in PSEUDO_REQUEST_TYPES]
+    return ~np.isin(types.codes.to_numpy(), pseudo)
 
 
 def _row(name: str, method: str | None, requests: int, failures: int, duration_s: float | None,
@@ -223,20 +261,28 @@ def _raw_stats(data: RunData, window: Window) -> RunStats:
     failed = log["ok"].to_numpy() == 0
     duration = window.duration_s
 
-    aggregate = _group_rows(rt, failed, np.zeros(rt.size, np.int8), [(AGGREGATED, None)], duration)
-    aggregate_row = aggregate[0] if aggregate else _row(AGGREGATED, None, 0, 0, duration, np.full(4, np.nan), np.nan, np.nan)
-
     endpoint_codes, endpoint_labels = endpoint_groups(log)
     endpoints = _group_rows(rt, failed, endpoint_codes, endpoint_labels, duration)
     endpoints.sort(key=lambda row: (row["name"], row["method"]))
+    distributions = _raw_distributions(rt, endpoint_codes, endpoint_labels, endpoints)
+    del endpoint_codes
 
+    # aggregate, personas and timeline: requests only (PSEUDO_REQUEST_TYPES rows have their endpoint rows above)
     users = log["user"].cat
-    personas = _group_rows(rt, failed, users.codes.to_numpy(), [(str(c), None) for c in users.categories], duration)
+    user_codes, ts = users.codes.to_numpy(), log["ts"].to_numpy()
+    real = real_requests(log)
+    pseudo = int(real.size - np.count_nonzero(real))
+    if pseudo:
+        rt, failed, user_codes, ts = rt[real], failed[real], user_codes[real], ts[real]
+    aggregate = _group_rows(rt, failed, np.zeros(rt.size, np.int8), [(AGGREGATED, None)], duration)
+    aggregate_row = aggregate[0] if aggregate else _row(AGGREGATED, None, 0, 0, duration, np.full(4, np.nan), np.nan, np.nan)
+
+    personas = _group_rows(rt, failed, user_codes, [(str(c), None) for c in users.categories], duration)
     for row in personas:
         del row["method"]
     personas.sort(key=lambda row: row["name"])
 
-    stats = RunStats(
+    return RunStats(
         percentile_source=SOURCE_RAW,
         aggregate=aggregate_row,
         endpoints=endpoints,
@@ -244,10 +290,16 @@ def _raw_stats(data: RunData, window: Window) -> RunStats:
         failures=_raw_failures(log),
         exceptions=_exceptions(data),
         window=window,
-        timeline=_raw_timeline(log, rt, failed, window, data.history),
+        timeline=_raw_timeline(ts, rt, failed, window, data.history),
+        distributions=distributions,
+        notes=[_pseudo_note(pseudo)] if pseudo else [],
+        scrape=scrape_counts(data.run),
     )
-    stats.distributions = _raw_distributions(rt, endpoint_codes, endpoint_labels, endpoints)
-    return stats
+
+
+def _pseudo_note(rows: int) -> str:
+    return (f"{rows:,} {'/'.join(PSEUDO_REQUEST_TYPES)} rows (scrape completion times, not requests) have "
+            "their own endpoint row and are left out of the aggregate, the persona totals and the over-time charts.")
 
 
 def _raw_failures(log: pd.DataFrame) -> list[dict[str, Any]]:
@@ -288,14 +340,14 @@ def _users_at(history: pd.DataFrame | None, times: np.ndarray) -> np.ndarray:
     return users
 
 
-def _raw_timeline(log: pd.DataFrame, rt: np.ndarray, failed: np.ndarray, window: Window,
+def _raw_timeline(ts: np.ndarray, rt: np.ndarray, failed: np.ndarray, window: Window,
                   history: pd.DataFrame | None) -> Timeline | None:
     if not rt.size or window.start is None or window.end is None:
         return None
     duration = max(window.end - window.start, 1.0)
     bucket = choose_bucket(duration, rt.size)
     nbuckets = max(int(math.ceil(duration / bucket)), 1)
-    codes = np.clip((log["ts"].to_numpy() - window.start) // bucket, 0, nbuckets - 1).astype(_code_dtype(nbuckets))
+    codes = np.clip((ts - window.start) // bucket, 0, nbuckets - 1).astype(_code_dtype(nbuckets))
     counts = np.bincount(codes, minlength=nbuckets)
     fails = np.bincount(codes[failed], minlength=nbuckets)
     quantiles = grouped_quantiles(rt, codes, nbuckets, tuple(PERCENTILES[k] for k in TIMELINE_QUANTILES))
@@ -362,6 +414,9 @@ def _csv_stats(data: RunData, window: Window) -> RunStats:
     rows = [_csv_row(row, duration) for _, row in stats.iterrows()]
     aggregate = next(row for row in rows if row["name"] == AGGREGATED and row["method"] is None)
     endpoints = sorted((row for row in rows if row is not aggregate), key=lambda r: (r["name"], r["method"] or ""))
+    pseudo = [row for row in endpoints if row["method"] in PSEUDO_REQUEST_TYPES]
+    if pseudo:
+        aggregate = _csv_aggregate_of([row for row in endpoints if row["method"] not in PSEUDO_REQUEST_TYPES], duration)
     failures = [] if data.failures is None else [
         {"error": row["Error"], "method": row["Method"], "name": row["Name"], "occurrences": int(row["Occurrences"]),
          "first_seen": row.get("First Seen") or None, "last_seen": row.get("Last Seen") or None}
@@ -374,6 +429,11 @@ def _csv_stats(data: RunData, window: Window) -> RunStats:
     ]
     if duration is None:
         notes.append("No run.json load window: requests/s are Locust's own (requests over its first-to-last request span).")
+    if pseudo:
+        notes += [_pseudo_note(sum(row["requests"] for row in pseudo)),
+                  "Locust's CSVs hold percentiles per row only, so without the raw request log the aggregate's "
+                  "percentiles without those rows are unknown (a threshold on them has no data); Locust's "
+                  "over-time series still include them."]
     return RunStats(
         percentile_source=SOURCE_CSV,
         aggregate=aggregate,
@@ -385,7 +445,21 @@ def _csv_stats(data: RunData, window: Window) -> RunStats:
         timeline=_csv_timeline(data.history, window),
         distributions=_csv_distributions(stats, endpoints),
         notes=notes,
+        scrape=scrape_counts(data.run),
     )
+
+
+def _csv_aggregate_of(rows: list[dict[str, Any]], duration_s: float | None) -> dict[str, Any]:
+    """An aggregate row summed from Locust's per-endpoint rows: counts, rates, mean and max exactly, percentiles unknown.
+
+    Used when pseudo-request rows must be left out of Locust's Aggregated row,
+    whose percentiles cannot be taken apart: unknown rather than wrong.
+    """
+    requests = sum(row["requests"] for row in rows)
+    total_ms = sum((row["avg_ms"] or 0.0) * row["requests"] for row in rows)
+    return _row(AGGREGATED, None, requests, sum(row["failures"] for row in rows), duration_s,
+                np.full(len(PERCENTILES), np.nan), max((row["max_ms"] or 0.0 for row in rows), default=np.nan),
+                total_ms / requests if requests else np.nan, locust_rps=sum(row["rps"] or 0.0 for row in rows))
 
 
 def _csv_timeline(history: pd.DataFrame | None, window: Window) -> Timeline | None:

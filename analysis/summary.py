@@ -9,7 +9,8 @@ latency distributions are drawn, not stored: they live in `RunStats` beside it.
 
 `server` is the server-side evidence from the run's snapshots (cache, database,
 connections, backend process; see analysis.server), null when the run took
-none. Its over-time series are stored: one point per snapshot interval is a few
+none. `scrape` is the finished scrape tasks' job counts and dedup rate from
+run.json's counters (analysis.stats.scrape_counts), null when none finished. Its over-time series are stored: one point per snapshot interval is a few
 hundred points for an hour, and a reader of summary.json has no other source.
 """
 
@@ -23,6 +24,7 @@ from typing import Any
 
 from analysis.load import RunData
 from analysis.stats import PERCENTILE_METHOD, RunStats
+from scenarios.thresholds import NO_DATA
 
 # run.json keys shown as the run's parameters, in this order.
 RUN_FIELDS = ("scenario", "scenario_file", "host", "options", "versions", "git_revision",
@@ -44,6 +46,7 @@ class Summary:
     window: dict[str, Any]
     notes: list[str]
     server: dict[str, Any] | None
+    scrape: dict[str, Any] | None
 
     @property
     def title(self) -> str:
@@ -60,6 +63,10 @@ def build(data: RunData, stats: RunStats, results: list[dict[str, Any]], verdict
     notes = list(stats.notes)
     if not results:
         notes.append("No thresholds were given: the verdict is PASS by default.")
+    no_data = sum(1 for result in results if result["status"] == NO_DATA)
+    if no_data:
+        notes.append(f"{no_data} threshold(s) had no data (NO_DATA) and count as WARN in the verdict: a threshold "
+                     "that matches nothing cannot pass (check its scope); with --strict it fails the build.")
     return Summary(
         verdict=verdict,
         percentile_source=stats.percentile_source,
@@ -74,6 +81,7 @@ def build(data: RunData, stats: RunStats, results: list[dict[str, Any]], verdict
         window=stats.window.to_dict(),
         notes=notes,
         server=data.server or None,
+        scrape=stats.scrape,
     )
 
 

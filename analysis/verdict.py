@@ -5,6 +5,10 @@ are replaced by `--thresholds FILE` / `--scenario NAME` (to judge a run, or plai
 Locust CSVs, against other levels). Judging itself is `scenarios.thresholds.
 Threshold.judge`, the same code `careerload run` uses for its live abort check,
 so the report and the run never disagree about a status.
+
+A threshold without data (NO_DATA) counts as WARN in the verdict
+(`scenarios.thresholds.COUNTS_AS`): one whose scope matches nothing must not
+pass silently.
 """
 
 from __future__ import annotations
@@ -16,9 +20,12 @@ from typing import Any
 from analysis.server import observe as server_observe
 from analysis.stats import RunStats
 from scenarios.thresholds import (
+    COUNTER_METRICS,
+    COUNTS_AS,
     FAIL,
     LATENCY_METRICS,
     NO_DATA,
+    PASS,
     WARN,
     ScenarioError,
     Threshold,
@@ -81,6 +88,12 @@ def observe(threshold: Threshold, stats: RunStats, server: dict[str, Any]) -> tu
     where a server-side value comes from (a 0 % hit rate for a cache nobody used, the slowest statement)."""
     if threshold.metric in SERVER_METRICS:
         return server_observe(threshold, server, stats.aggregate["requests"])
+    if threshold.metric in COUNTER_METRICS:  # dedup_rate, the only one: from run.json's scrape counters
+        if stats.scrape is None:
+            return None, "run.json counts no finished scrape task"
+        if stats.scrape["dedup_rate"] is None:
+            return None, "the finished scrape tasks scraped no jobs"
+        return stats.scrape["dedup_rate"], ""
     row, why = _row_for(threshold, stats)
     if row is None:
         return None, why
@@ -115,8 +128,15 @@ def evaluate(thresholds: list[Threshold], stats: RunStats, server: dict[str, Any
 
 
 def verdict(results: list[dict[str, Any]]) -> str:
-    """FAIL beats WARN beats PASS; thresholds without data do not change it."""
+    """FAIL beats WARN beats PASS; a threshold without data counts as WARN."""
     return worst([result["status"] for result in results])
+
+
+def missed_lines(results: list[dict[str, Any]]) -> list[str]:
+    """One line per threshold that pulls the verdict below PASS, headed by what it counts as:
+    "FAIL <reason>", "WARN <reason>", and "WARN <label>: no data (<why>)" for NO_DATA."""
+    return [f"{COUNTS_AS[result['status']]} {result['reason']}" for result in results
+            if COUNTS_AS[result["status"]] != PASS]
 
 
 def exit_code(verdict_: str, strict: bool) -> int:

@@ -3,7 +3,8 @@
 Per endpoint, the change in p50/p95/p99 (bootstrap interval from the raw
 samples) and throughput; writes comparison.md, comparison.json and
 charts/comparison.png into the candidate directory (or --out); exit 1 when any
-change is a regression beyond --tolerance, 2 when a directory is unusable.
+change is a regression beyond --tolerance, 2 when a directory is unusable or
+the comparison cannot be written.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
                                     confidence=args.confidence, resamples=args.resamples, seed=args.seed)
     except RunDirError as exc:
         raise UsageError(str(exc)) from exc
+    except OSError as exc:  # the comparison cannot be written: exit 2, not 1 (which CI reads as a regression)
+        raise UsageError(f"cannot write {exc.filename or args.out or args.candidate}: {exc.strerror or exc}") from exc
     for regression in result["regressions"]:
         print(f"REGRESSION {regression}")
     md = next(path for path in files if path.suffix == ".md")

@@ -1,8 +1,10 @@
 """`careerload report RUN_DIR`: turn a run directory into a verdict and its reports.
 
 Writes summary.json, report.md, report.html, junit.xml and charts/ into the run
-directory (or --out), prints every missed threshold on its own line, then exits
-once: 0 PASS or WARN, 1 FAIL (--strict: WARN too), 2 when the input is unusable.
+directory (or --out), prints every missed threshold (and every one without data,
+which counts as WARN) on its own line, then exits once: 0 PASS or WARN, 1 FAIL
+(--strict: WARN too), 2 when the input is unusable or a report cannot be written
+(exit 1 would tell CI the load test failed).
 The work is in `analysis.report`; this module only translates options.
 """
 
@@ -33,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from analysis.load import RunDirError
     from analysis.report import report
+    from analysis.verdict import missed_lines
     from scenarios.thresholds import ScenarioError
 
     if bool(args.run_dir) == bool(args.locust_csv):
@@ -42,15 +45,16 @@ def run(args: argparse.Namespace) -> int:
                         scenario=args.scenario, strict=args.strict, out_dir=args.out)
     except (RunDirError, ScenarioError) as exc:
         raise UsageError(str(exc)) from exc
+    except OSError as exc:  # a report file or charts/ cannot be written (--out on a read-only or missing mount)
+        raise UsageError(f"cannot write {exc.filename or args.out or args.run_dir}: {exc.strerror or exc}") from exc
     except ImportError as exc:
         if not args.scenario:
             raise
         raise UsageError(f"--scenario needs the scenario loader, which cannot be imported ({exc}); "
                          "use --thresholds FILE") from exc
     summary = result.summary
-    for threshold in summary.thresholds:
-        if threshold["status"] in ("WARN", "FAIL"):
-            print(f"{threshold['status']} {threshold['reason']}")
+    for line in missed_lines(summary.thresholds):
+        print(line)
     agg = summary.aggregate
     html = next(path for path in result.files if path.name.endswith(".html"))
     print(f"verdict: {summary.verdict} ({agg['requests']:,} requests, percentiles from the "

@@ -3,7 +3,7 @@
 Written in a scenario file as (TOML):
 
     [[thresholds]]
-    metric = "p95"                      # p50 p90 p95 p99 max avg failure_ratio rps (+ server-side ones)
+    metric = "p95"                      # p50 p90 p95 p99 max avg failure_ratio rps (+ server-side, dedup_rate)
     scope = "endpoint:GET /api/v1/jobs" # "aggregate" (default), "endpoint:<TYPE> <name>", "persona:<UserClass>",
                                         # "statement:top" (db_mean_ms only, see below)
     target = 300                        # missed -> WARN
@@ -13,7 +13,7 @@ Written in a scenario file as (TOML):
 
 Latencies are milliseconds, failure_ratio a fraction (0.01 = 1 %), rps requests
 per second. For latencies and failure_ratio lower is better (observed must be
-<= the level); for rps and cache_hit_rate higher is better (observed >= level).
+<= the level); for rps, cache_hit_rate and dedup_rate higher is better (observed >= level).
 The levels follow the audit's table: target is what we want, critical what we
 can live with. One of the two may be omitted; at least one is required.
 
@@ -33,6 +33,23 @@ and are judged by the analysis only (the live check has no server figures):
   control such as BEGIN/COMMIT left out). "mean > 100 ms" in the audit's slow
   query hunt is `critical = 100` here.
 
+Run-level counters from run.json (the personas count them; see locustfiles/scraping.py):
+
+- `dedup_rate`, scope `aggregate`: scraped jobs the backend recognised as
+  duplicates / all jobs scraped, over the scrape tasks that finished (counters
+  "scrape jobs_deduplicated" / "scrape jobs_scraped"), a fraction. Higher is
+  better: the check is for a deduplication that stops working under load (ten
+  scrapers inserting the same postings at once race past the duplicate check, so
+  duplicates are stored and the rate falls towards 0), which corrupts data
+  silently while every request still returns 2xx. The other failure, a scraper
+  fetching only postings it already has (a rate near 1), is not a fault of the
+  system under test, so it is not judged. No scrape task finished: no data.
+
+A threshold that has no data (its endpoint or persona made no requests, the
+figure is not in the data) has status NO_DATA and counts as WARN in the verdict:
+a threshold that matches nothing (a typo in its scope, a persona that never ran)
+must not pass silently, and with `--strict` it fails the build.
+
 One evaluation (`Threshold.judge`) serves the live abort check in `careerload run`
 and the verdict in the analysis, so both say the same thing.
 """
@@ -46,14 +63,17 @@ from typing import Any
 
 LATENCY_METRICS = ("p50", "p90", "p95", "p99", "max", "avg")
 LOWER_IS_BETTER = (*LATENCY_METRICS, "failure_ratio", "db_mean_ms")
-HIGHER_IS_BETTER = ("rps", "cache_hit_rate")
+HIGHER_IS_BETTER = ("rps", "cache_hit_rate", "dedup_rate")
 METRICS = (*LOWER_IS_BETTER, *HIGHER_IS_BETTER)
 SCOPE_KINDS = ("aggregate", "endpoint", "persona", "statement")
 STATEMENT_SCOPES = ("top",)  # statement:top, for db_mean_ms
+COUNTER_METRICS = ("dedup_rate",)  # from run.json's run-wide counters: scope aggregate only
 TOP_STATEMENTS = 10  # how many statements (by total time) `statement:top` and the report's table cover
 
 PASS, WARN, FAIL, NO_DATA = "PASS", "WARN", "FAIL", "NO_DATA"
-_ORDER = {PASS: 0, NO_DATA: 0, WARN: 1, FAIL: 2}
+# What each status counts as in a verdict: NO_DATA as WARN (a threshold that matched nothing did not pass).
+COUNTS_AS = {PASS: PASS, NO_DATA: WARN, WARN: WARN, FAIL: FAIL}
+_ORDER = {PASS: 0, WARN: 1, FAIL: 2}
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
@@ -157,6 +177,8 @@ class Threshold:
                 f"{where}.scope: 'statement:top' is the only statement scope, and only for metric db_mean_ms; "
                 f"got scope {scope!r} for metric {metric!r}"
             )
+        if metric in COUNTER_METRICS and kind != "aggregate":
+            raise ScenarioError(f"{where}.scope: {metric} is a run-wide counter: only scope 'aggregate', got {scope!r}")
         levels: dict[str, float | None] = {}
         for key in ("target", "critical"):
             value = raw.get(key)
@@ -173,9 +195,5 @@ class Threshold:
 
 
 def worst(statuses: list[str]) -> str:
-    """The verdict over several statuses: FAIL beats WARN beats PASS (NO_DATA counts as PASS)."""
-    verdict = PASS
-    for status in statuses:
-        if _ORDER[status] > _ORDER[verdict]:
-            verdict = FAIL if status == FAIL else WARN
-    return verdict
+    """The verdict over several statuses: FAIL beats WARN beats PASS, and NO_DATA counts as WARN (see COUNTS_AS)."""
+    return max((COUNTS_AS[status] for status in statuses), key=_ORDER.__getitem__, default=PASS)

@@ -1,4 +1,5 @@
-"""careerload compare: same distribution → noise, a 20 % shift → regression, and the bootstrap itself."""
+"""careerload compare: same distribution → noise, a 20 % shift → regression, a slow stretch → noise, and the
+block bootstrap itself."""
 
 from __future__ import annotations
 
@@ -7,9 +8,18 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from analysis.compare import NOISE, REGRESSION, IMPROVEMENT, bootstrap_quantile
+from analysis.compare import (
+    BIN_WIDTH,
+    IMPROVEMENT,
+    NOISE,
+    REGRESSION,
+    Samples,
+    block_replicates,
+    latency_bins,
+)
 from analysis.stats import nearest_rank_index
 from analysis.synthetic import Endpoint, synthesise, write_request_log, write_run_json
 from careerload import cmd_compare
@@ -103,15 +113,52 @@ def test_compare_needs_raw_logs(base, tmp_path):
         run_compare_cli(str(base), str(candidate))
 
 
-def test_order_statistic_bootstrap_matches_resampling():
-    """The Beta shortcut gives the same distribution as resampling n values and taking the quantile."""
+def test_a_slow_stretch_in_one_run_is_noise_not_a_regression(tmp_path):
+    """20 s of doubled latencies in a 5-minute candidate (a warm-up, a GC pause): an i.i.d. bootstrap treats
+    its thousands of slow requests as independent evidence and calls p95 a regression; the block bootstrap
+    sees one slow stretch, which a rerun may or may not contain, and calls it noise."""
+    duration, n = 300.0, 30_000
+
+    def run(path: Path, seed: int, stall: bool) -> Path:
+        path.mkdir()
+        frame = synthesise(ENDPOINTS[:1], n, duration, START, seed=seed)
+        if stall:
+            slow = (frame["ts"] >= START + 100) & (frame["ts"] < START + 120)
+            frame.loc[slow, "rt_ms"] = frame.loc[slow, "rt_ms"] * 2
+        write_request_log(frame, path / "requests.csv")
+        write_run_json(path, scenario="compare", start=START, end=START + duration, thresholds=[])
+        return path
+
+    base_dir, cand_dir = run(tmp_path / "base", 21, stall=False), run(tmp_path / "cand", 22, stall=True)
+    assert run_compare_cli(str(base_dir), str(cand_dir)) == 0
+    row = next(r for r in _comparison(cand_dir)["endpoints"] if r["label"] == "GET /api/v1/jobs")
+    assert row["p95"]["flag"] == NOISE and row["p95"]["change"] > 0.05, row["p95"]
+
+    # what resampling single requests would say about the same two logs
+    rng = np.random.default_rng(0)
+    logs = [pd.read_csv(d / "requests.csv")["rt_ms"].to_numpy() for d in (base_dir, cand_dir)]
+    boot = [np.quantile(rng.choice(v, size=(500, v.size)), 0.95, axis=1, method="inverted_cdf") for v in logs]
+    assert np.quantile(boot[1] / boot[0] - 1, 0.025) > 0.05  # i.i.d.: the whole interval beyond 5 %: "regression"
+
+
+def test_block_replicates_of_the_whole_run_are_the_exact_quantiles_within_half_a_bin():
+    """Drawing every block once is the run itself: the binned replicate is the exact nearest-rank
+    quantile to within BIN_WIDTH / 2 (the bins' values are their mean observations)."""
     rng = np.random.default_rng(11)
-    values = np.sort(rng.lognormal(4, 0.7, 300))
-    resamples = 20_000
-    for q in (0.5, 0.95, 0.99):
-        fast = bootstrap_quantile(values, q, resamples, np.random.default_rng(1))
-        draws = rng.integers(0, values.size, size=(resamples, values.size))
-        slow = np.sort(values[draws], axis=1)[:, nearest_rank_index(values.size, q)]
-        for level in (0.025, 0.25, 0.5, 0.75, 0.975):
-            assert np.quantile(fast, level) == pytest.approx(np.quantile(slow, level), rel=0.03), (q, level)
-        assert set(np.unique(fast)) <= set(values)  # replicates are observed values, like the statistic
+    rt = rng.lognormal(4, 0.7, 5_000)
+    block, bins = rng.integers(0, 10, rt.size), latency_bins(rt)
+    low, nbins = int(bins.min()), int(bins.max() - bins.min()) + 1
+    with np.errstate(invalid="ignore"):  # empty bins: NaN, never chosen
+        values = np.bincount(bins - low, weights=rt, minlength=nbins) / np.bincount(bins - low, minlength=nbins)
+    qs = (0.5, 0.95, 0.99)
+    replicates, n = block_replicates(Samples(np.sort(rt), block, bins, rt), np.ones((1, 10)), low, values, qs)
+    assert n[0] == rt.size
+    for j, q in enumerate(qs):
+        exact = np.sort(rt)[nearest_rank_index(rt.size, q)]
+        assert replicates[0, j] == pytest.approx(exact, rel=BIN_WIDTH / 2 + 1e-9)
+
+
+def test_an_unwritable_output_is_a_usage_error_not_a_regression(base, tmp_path):
+    candidate = make_run(tmp_path / "candidate", seed=7)
+    with pytest.raises(UsageError, match=r"^cannot write /proc/nope"):
+        run_compare_cli(str(base), str(candidate), "--out", "/proc/nope")
