@@ -29,7 +29,7 @@ from analysis.load import load_run_dir
 from analysis.synthetic import Endpoint, synthesise, write_request_log, write_run_json
 from analysis.verdict import evaluate, verdict
 from careerload import rundir
-from scenarios.thresholds import Threshold
+from scenarios.thresholds import ScenarioError, Threshold
 
 ROOT = Path(__file__).resolve().parent.parent
 START = 1_750_000_000.0
@@ -184,6 +184,73 @@ def _write_thresholds(path: Path, tables: list[dict]) -> Path:
         lines += [f"{key} = {json.dumps(value)}" for key, value in table.items()]
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def test_a_threshold_without_data_counts_as_warn(run_copy, tmp_path, capsys):
+    """Behaviour change: NO_DATA used to count as PASS, so a threshold whose scope matched nothing passed silently."""
+    ghost = _write_thresholds(tmp_path / "ghost.toml", [{"metric": "p95", "scope": "endpoint:GET /nowhere", "critical": 1}])
+    assert analysis_main([str(run_copy), "--thresholds", str(ghost)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "WARN p95 endpoint:GET /nowhere: no data (no requests to GET /nowhere)"
+    assert "verdict: WARN" in out
+    summary = _summary(run_copy)
+    assert summary["verdict"] == "WARN" and summary["thresholds"][0]["status"] == "NO_DATA"
+    assert any("count as WARN" in note for note in summary["notes"])
+    assert "counts as WARN: p95 endpoint:GET /nowhere: no data" in (run_copy / "report.md").read_text()
+    assert "(counts as WARN)" in (run_copy / "report.html").read_text()
+    case = ET.parse(run_copy / "junit.xml").getroot().find("testsuite/testcase")
+    assert case.find("skipped").get("message").startswith("WARN: p95 endpoint:GET /nowhere: no data")
+
+    assert analysis_main([str(run_copy), "--thresholds", str(ghost), "--strict"]) == 1
+    assert ET.parse(run_copy / "junit.xml").getroot().find("testsuite/testcase/failure").get("type") == "NO_DATA"
+
+
+def test_an_unwritable_output_is_a_usage_error_not_a_fail(run_copy, capsys):
+    assert analysis_main([str(run_copy), "--out", "/proc/nope"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("careerload: error: cannot write /proc/nope") and "\n" not in err
+
+
+def test_task_completions_are_their_own_row_and_not_requests(tmp_path):
+    """TASK scrape completion (seconds, end to end) stays out of the aggregate, personas and timeline."""
+    endpoints = [Endpoint("GET", "/api/v1/tasks/{task_id}", 20, persona="ScrapingUser"),
+                 Endpoint("TASK", "scrape completion", 8000, sigma=0.3, weight=0.2, failure_ratio=0.1,
+                          persona="ScrapingUser")]
+    frame = synthesise(endpoints, 5_000, DURATION, START, seed=3)
+    write_request_log(frame, tmp_path / "requests.csv")
+    write_run_json(tmp_path, scenario="scraping", start=START, end=START + DURATION, thresholds=[])
+    stats = compute(load_run_dir(tmp_path))
+    http = frame[frame["type"] != "TASK"]
+    task = frame[frame["type"] == "TASK"]
+    assert stats.aggregate["requests"] == len(http) and stats.aggregate["failures"] == 0
+    assert stats.aggregate["p95_ms"] == round(float(np.quantile(http["rt_ms"], 0.95, method="inverted_cdf")), 3)
+    row = next(r for r in stats.endpoints if r["method"] == "TASK")
+    assert row["requests"] == len(task) and row["p95_ms"] > 5_000 and row["failures"] > 0
+    assert [p["requests"] for p in stats.personas] == [len(http)]
+    assert (stats.timeline.frame["requests_per_s"] * stats.timeline.bucket_s).sum() == pytest.approx(len(http))
+    assert any("TASK rows" in note for note in stats.notes)
+
+
+def test_dedup_rate_from_the_scrape_counters(run_copy, tmp_path):
+    tables = [{"metric": "dedup_rate", "target": 0.3, "critical": 0.1}]
+    run = json.loads((run_copy / "run.json").read_text())
+    (run_copy / "run.json").write_text(json.dumps({**run, "counters": {}}))
+    assert _summary_of(run_copy, tables)["thresholds"][0]["reason"].endswith("(run.json counts no finished scrape task)")
+    counters = {"scrape tasks done": 17, "scrape jobs_scraped": 340, "scrape jobs_added": 300,
+                "scrape jobs_deduplicated": 40}
+    (run_copy / "run.json").write_text(json.dumps({**run, "counters": counters}))
+    summary = _summary_of(run_copy, tables)
+    assert summary["scrape"] == {"tasks_done": 17, "jobs_scraped": 340, "jobs_added": 300, "jobs_deduplicated": 40,
+                                 "dedup_rate": 40 / 340}
+    assert summary["thresholds"][0]["observed"] == 40 / 340 and summary["thresholds"][0]["status"] == "WARN"
+    assert "dedup rate 11.76 %" in (run_copy / "report.md").read_text()
+    with pytest.raises(ScenarioError, match="only scope 'aggregate'"):
+        Threshold.from_dict({**tables[0], "scope": "persona:ScrapingUser"}, "t")
+
+
+def _summary_of(run_dir: Path, tables: list[dict]) -> dict:
+    report(run_dir, thresholds_file=str(_write_thresholds(run_dir / "t.toml", tables)))
+    return _summary(run_dir)
 
 
 def test_exit_codes_strict_and_junit(run_copy, known_stats, tmp_path, capsys):
