@@ -33,7 +33,9 @@ class AIGenerationUser(CareerUser):
         for _ in range(MAX_RETRIES + 1):
             with self.client.post(TEMPLATE, json=body, name=TEMPLATE, catch_response=True) as resp:
                 if resp.status_code != 429:
-                    self.expect(resp, 200, keys=("content", "tokens", "latency_ms"))
+                    letter = self.expect(resp, 200, keys=("job_id", "content", "tokens", "latency_ms"))
+                    if letter and letter["job_id"] != job_id:
+                        resp.failure(f"asked for a letter for job {job_id}, got one for job {letter['job_id']}")
                     return
                 delay = self.retry_after(resp, TEMPLATE)
             gevent.sleep(delay)
@@ -41,7 +43,7 @@ class AIGenerationUser(CareerUser):
     def find_jobs(self) -> None:
         """Learn our own job ids from the first page of our list (no pool from a database)."""
         with self.client.get(f"{API}/jobs?page=1&page_size=50", name=f"{API}/jobs", catch_response=True) as resp:
-            body = self.expect(resp, 200, page=True)
+            body = self.expect(resp, 200, page=True, owner_field="user_id")
         if body:
             self.remember(body["items"])
 

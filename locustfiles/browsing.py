@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from locustfiles._plugin import RUN
+from locustfiles._statuses import job_status
 from locustfiles.common import API, CareerUser
 
-JOB_STATUSES = ("not_applied", "applied", "interviewing", "offer", "rejected", "accepted", "withdrawn")
 SEARCH_TERMS = ("python", "senior engineer", "remote", "react", "data", "backend", "devops", "machine learning")
 COMPANIES = ("Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark Industries", "Wayne Enterprises")
 TITLES = ("Backend Engineer", "Data Engineer", "Frontend Developer", "SRE", "ML Engineer", "Product Engineer")
@@ -44,17 +44,22 @@ class BrowsingUser(CareerUser):
     # opening a posting takes (the audit's k6 script used sleep(1..5) per request).
     think_time = (2.0, 8.0)
 
+    def __init__(self, environment: Any) -> None:
+        super().__init__(environment)
+        # Our own jobs per status, from the last /jobs/stats we read: filters pick statuses we have.
+        self.status_counts: dict[str, int] = {}
+
     def list_jobs(self) -> None:
         page = random.randint(1, 3)
         with self.client.get(f"{API}/jobs?page={page}&page_size=20", name=f"{API}/jobs", catch_response=True) as resp:
-            body = self.expect(resp, 200, page=True)
+            body = self.expect(resp, 200, page=True, owner_field="user_id")
         if body:
             self.remember(body["items"])
 
     def filter_jobs(self) -> None:
-        status = random.choice(JOB_STATUSES)
+        status = job_status(self.status_counts)
         with self.client.get(f"{API}/jobs?status={status}&page_size=20", name=f"{API}/jobs", catch_response=True) as resp:
-            body = self.expect(resp, 200, page=True)
+            body = self.expect(resp, 200, page=True, owner_field="user_id")
             bad = [item.get("status") for item in body["items"] if item.get("status") != status] if body else []
             if bad:
                 resp.failure(f"status filter {status} returned {bad[0]}")
@@ -70,7 +75,9 @@ class BrowsingUser(CareerUser):
 
     def job_stats(self) -> None:
         with self.client.get(f"{API}/jobs/stats", name=f"{API}/jobs/stats", catch_response=True) as resp:
-            self.expect(resp, 200, keys=("total", "by_status"))
+            body = self.expect(resp, 200, keys=("total", "by_status"))
+        if body and isinstance(body["by_status"], dict):
+            self.status_counts = body["by_status"]
 
     def search_jobs(self) -> None:
         term = random.choice(SEARCH_TERMS)
@@ -86,6 +93,7 @@ class BrowsingUser(CareerUser):
             self.expect(resp, 200, keys=("total_jobs", "jobs_by_status"))
 
     def applications(self) -> None:
+        """Shape only: the backend's application and log items carry no user_id to check ownership on."""
         with self.client.get(f"{API}/applications?page=1", name=f"{API}/applications", catch_response=True) as resp:
             self.expect(resp, 200, page=True)
 
@@ -103,7 +111,7 @@ class BrowsingUser(CareerUser):
         job_id = self.some_job_id()
         if job_id is None:
             return self.list_jobs()
-        status = random.choice(JOB_STATUSES)
+        status = job_status()
         with self.client.put(f"{API}/jobs/{job_id}", json={"status": status}, name=f"{API}/jobs/{{id}}",
                              catch_response=True) as resp:
             body = self.expect(resp, 200, keys=("id", "status"), owner_field="user_id")
@@ -116,7 +124,9 @@ class BrowsingUser(CareerUser):
             return self.list_jobs()
         with self.client.post(f"{API}/applications", json={"job_id": job_id}, name=f"{API}/applications",
                               catch_response=True) as resp:
-            self.expect(resp, 201, keys=("id", "job_id", "status"))
+            body = self.expect(resp, 201, keys=("id", "job_id", "status"))
+            if body and body["job_id"] != job_id:
+                resp.failure(f"applied to job {job_id}, the application is for job {body['job_id']}")
 
     def export_jobs(self) -> None:
         with self.client.get(f"{API}/jobs/export?format=csv", name=f"{API}/jobs/export", catch_response=True) as resp:

@@ -114,7 +114,8 @@ class CareerUser(FastHttpUser):
                keys: tuple[str, ...] = (), page: bool = False, owner_field: str | None = None) -> Any:
         """Check status and JSON shape; mark the response failed and return None when it is wrong.
 
-        `page`: the paginated envelope; `owner_field`: the body's field that must be our user id.
+        `page`: the paginated envelope; `owner_field`: the field that must be our user id, on the
+        body or, with `page`, on every item (one foreign row in a page is a broken isolation).
         """
         try:
             statuses = (status,) if isinstance(status, int) else status
@@ -135,8 +136,11 @@ class CareerUser(FastHttpUser):
                 raise CheckFailed(f"JSON lacks {', '.join(missing)}")
             if page and not isinstance(body["items"], list):
                 raise CheckFailed("items is not a list")
-            if owner_field is not None and self.user_id is not None and body.get(owner_field) != self.user_id:
-                raise CheckFailed(f"{owner_field} is {body.get(owner_field)!r}, not this user's {self.user_id}")
+            if owner_field is not None and self.user_id is not None:
+                for owned in body["items"] if page else (body,):
+                    if not isinstance(owned, dict) or owned.get(owner_field) != self.user_id:
+                        found = owned.get(owner_field) if isinstance(owned, dict) else owned
+                        raise CheckFailed(f"{owner_field} is {found!r}, not this user's {self.user_id}")
         except CheckFailed as exc:
             resp.failure(str(exc))
             return None

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import get_args
 
 import numpy as np
 
@@ -41,11 +42,28 @@ from seed_data.copytext import (
     pool,
     raw_pool,
 )
+from target_api.schemas import ApplicationStatus, JobStatus
 
-JOB_STATUSES = ("not_applied", "applied", "interviewing", "offer", "rejected", "archived")
-JOB_STATUS_WEIGHTS = (0.5, 0.21, 0.08, 0.02, 0.14, 0.05)
+# The status vocabularies are the backend's (target_api.schemas): the seed only
+# chooses which of them it writes and how often, so it can never write a value
+# the API would reject or that a persona's filter does not know.
+# Share of jobs per status, skewed towards not_applied as in real trackers. The
+# schema's other values ("accepted", "withdrawn") are only reached by later edits.
+JOB_STATUS_SHARE: dict[JobStatus, float] = {
+    "not_applied": 0.5, "applied": 0.21, "interviewing": 0.08, "offer": 0.02, "rejected": 0.14, "archived": 0.05,
+}
 # Job status → the status of its application (jobs in other statuses have none).
-APPLICATION_STATUS = {"applied": "submitted", "interviewing": "interview", "offer": "offer", "rejected": "rejected"}
+APPLICATION_STATUS: dict[JobStatus, ApplicationStatus] = {
+    "applied": "submitted", "interviewing": "interview", "offer": "offer", "rejected": "rejected",
+}
+# Type checkers verify the keys and values above; this catches a schema edit at import time.
+_unknown = ((set(JOB_STATUS_SHARE) | set(APPLICATION_STATUS)) - set(get_args(JobStatus))) | (
+    set(APPLICATION_STATUS.values()) - set(get_args(ApplicationStatus)))
+if _unknown:
+    raise ValueError(f"seed statuses {sorted(_unknown)} are not in target_api.schemas")
+# In the schema's order; the index of a status here is what the seed stores per row.
+JOB_STATUSES = tuple(s for s in get_args(JobStatus) if s in JOB_STATUS_SHARE)
+JOB_STATUS_WEIGHTS = tuple(JOB_STATUS_SHARE[s] for s in JOB_STATUSES)
 SOURCES = ("linkedin", "indeed", "scraper", "manual", "company_site")
 SOURCE_WEIGHTS = (0.34, 0.2, 0.22, 0.14, 0.1)
 # Activity log actions: (action, entity_type, weight). Job actions point at a job of the user.

@@ -28,9 +28,10 @@ from target_api.schemas import JobBulkCreate, JobCreate, JobStatus, JobUpdate
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
-# The list leaves out the description (the long column) to keep pages small.
+# The list leaves out the description (the long column) to keep pages small; it keeps
+# user_id so a client can verify that every row of its page is its own.
 LIST_COLUMNS = (
-    "id, company, title, location, tech_stack, salary_min, salary_max, status, source, "
+    "id, user_id, company, title, location, tech_stack, salary_min, salary_max, status, source, "
     "experience_level, remote, created_at, updated_at, date_applied"
 )
 DETAIL_COLUMNS = (
