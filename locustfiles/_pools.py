@@ -12,7 +12,7 @@ import itertools
 import random
 from dataclasses import dataclass, field
 
-from seed_data.logins import seed_email
+from seed_data.logins import SEED_EMAIL_DOMAIN, seed_email
 
 # Per account, how many recent job ids to read: enough to spread detail reads
 # over cold and cached entries without loading a power user's 10k+ ids.
@@ -57,9 +57,8 @@ class AccountPool:
 
         with psycopg.connect(database_url, connect_timeout=5) as conn:
             users = conn.execute(
-                "SELECT id, email FROM users WHERE is_active AND email LIKE 'user%%@careerload.test' "
-                "ORDER BY id LIMIT %s",
-                (MAX_ACCOUNTS,),
+                "SELECT id, email FROM users WHERE is_active AND email LIKE %s ORDER BY id LIMIT %s",
+                (f"user%@{SEED_EMAIL_DOMAIN}", MAX_ACCOUNTS),
             ).fetchall()
             accounts = {uid: Account(email, uid) for uid, email in users}
             rows = conn.execute(

@@ -6,6 +6,11 @@ thresholds as the HTTP endpoints. One autocommit connection per user, as
 pgbench's one connection per client; parameters come from the pool read from
 the database at test start (seeded users and their job ids), never invented.
 psycopg detects gevent's monkey-patching and waits cooperatively.
+
+A connection the server dropped (restart, failover, idle kill) is closed and
+replaced before the next query, and the reconnect is its own request (type
+SQL, name "reconnect"): a backend restart shows as a few failed queries and
+reconnects, not as thousands of instant failures on a dead socket.
 """
 
 from __future__ import annotations
@@ -14,13 +19,19 @@ import random
 import time
 from typing import Any
 
+import gevent
 import psycopg
 from locust import User, events
 
 from locustfiles._plugin import RUN
-from locustfiles.browsing import JOB_STATUSES, SEARCH_TERMS
+from locustfiles._statuses import application_status, job_status
+from locustfiles.browsing import SEARCH_TERMS
 
-APPLICATION_STATUSES = ("submitted", "under_review", "interviewing", "offer", "rejected", "withdrawn")
+CONNECT_TIMEOUT_S = 5
+# After a failed reconnect, wait 0.5 s, doubling up to 5 s: while the server is down a
+# user tries a few times per second at most, instead of one refused connection per slot.
+RECONNECT_BACKOFF_S, RECONNECT_BACKOFF_MAX_S = 0.5, 5.0
+APPLICATION_NAME = "careerload DatabaseUser"
 
 # label -> (weight, SQL). The audit's job queries: the list page, its status
 # filter (served by the composite (user_id, status, created_at) index), the
@@ -59,6 +70,7 @@ class DatabaseUser(User):
         super().__init__(environment)
         self._context = {"persona": type(self).__name__}
         self.conn: psycopg.Connection | None = None
+        self.failed_reconnects = 0  # in a row, for the back-off
         self._labels = list(QUERIES)
         self._weights = [QUERIES[label][0] for label in self._labels]
 
@@ -71,31 +83,65 @@ class DatabaseUser(User):
         return random.uniform(*self.think_time)
 
     def on_start(self) -> None:
-        self.conn = psycopg.connect(self.environment.parsed_options.database_url, autocommit=True, connect_timeout=5)
+        self.conn = self.connect()
 
     def on_stop(self) -> None:
         if self.conn is not None:
             self.conn.close()
+
+    def connect(self) -> psycopg.Connection:
+        """Named in pg_stat_activity, so the persona's sessions can be told from the backend's pool."""
+        return psycopg.connect(self.environment.parsed_options.database_url, autocommit=True,
+                               connect_timeout=CONNECT_TIMEOUT_S, application_name=APPLICATION_NAME)
+
+    def usable(self) -> bool:
+        """A working connection, reconnecting first when the last one was lost (timed as SQL "reconnect")."""
+        if self.conn is not None and not self.conn.closed and not self.conn.broken:
+            return True
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+        started, start_perf = time.time(), time.perf_counter()
+        error = None
+        try:
+            self.conn = self.connect()
+        except psycopg.Error as exc:
+            error = exc
+        self.fire("reconnect", start_perf, started, 0, error)
+        if error is None:
+            self.failed_reconnects = 0
+            return True
+        self.failed_reconnects += 1
+        gevent.sleep(min(RECONNECT_BACKOFF_S * 2 ** (self.failed_reconnects - 1), RECONNECT_BACKOFF_MAX_S))
+        return False
 
     def params(self) -> dict[str, Any]:
         accounts = [a for a in RUN.pool.accounts if a.job_ids] or RUN.pool.accounts
         account = random.choice(accounts)
         return {
             "user_id": account.user_id, "job_id": random.choice(account.job_ids) if account.job_ids else 0,
-            "status": random.choice(JOB_STATUSES), "app_status": random.choice(APPLICATION_STATUSES),
+            "status": job_status(), "app_status": application_status(),
             "q": random.choice(SEARCH_TERMS),
         }
 
     def query(self) -> None:
+        if not self.usable():
+            return
         label = random.choices(self._labels, self._weights)[0]
         started, start_perf = time.time(), time.perf_counter()
         rows, error = 0, None
         try:
             rows = len(self.conn.execute(QUERIES[label][1], self.params()).fetchall())
+        except psycopg.OperationalError as exc:
+            error = exc
+            self.conn.close()  # lost or unusable: the next iteration reconnects
         except psycopg.Error as exc:
             error = exc
+        self.fire(label, start_perf, started, rows, error)
+
+    def fire(self, name: str, start_perf: float, started: float, rows: int, error: Exception | None) -> None:
         events.request.fire(
-            request_type="SQL", name=label, response_time=(time.perf_counter() - start_perf) * 1000.0,
+            request_type="SQL", name=name, response_time=(time.perf_counter() - start_perf) * 1000.0,
             response_length=rows, exception=error, context=self._context, start_time=started, response=None, url=None,
         )
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
+import threading
+import time
 from pathlib import Path
+
+import psycopg
 
 import pytest
 
@@ -44,6 +48,8 @@ def test_scraping_and_ai_personas_record_completion_dedup_and_429s(host: str, tm
     rows = stats(out)
     completions, failed = rows[("TASK", "scrape completion")]
     assert completions >= 1 and failed == 0
+    assert rows[("TASK", "scrape completion (server)")] == (completions, 0)  # the backend's own duration too
+    assert rows[("GET", "/api/v1/tasks/{task_id}")][1] == 0  # task ids and dedup counts add up
     assert rows[("POST", "/api/v1/jobs/scrape")][1] == 0
     generated, failed = rows[("POST", "/api/v1/content/generate/cover-letter")]
     assert generated >= 1 and failed == 0
@@ -67,3 +73,36 @@ def test_browsing_and_writing_with_a_database_pool_pass_every_check(host: str, d
     assert sum(failures for _, failures in rows.values()) == 0
     personas = {line.split(",")[7] for line in (out / "requests.csv").read_text().splitlines()[1:]}
     assert personas == {"BrowsingUser", "WritingUser"}
+
+
+def test_the_database_persona_reconnects_after_its_sessions_are_killed(host: str, database_url: str,
+                                                                     tmp_path: Path) -> None:
+    # Killing the persona's server sessions mid-run is what a database restart does to it.
+    path = tmp_path / "db.toml"
+    path.write_text('question = "Does DatabaseUser survive lost connections?"\n[personas]\nDatabaseUser = 1\n'
+                    '[shape]\n[[shape.stages]]  # all users at once, then hold\nduration = "6s"\ntarget = 3\n')
+    killed: list[int] = []
+
+    def kill_sessions() -> None:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            for _ in range(200):  # wait (at most 20 s) for the persona's sessions to exist
+                rows = conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                    "WHERE application_name = 'careerload DatabaseUser'").fetchall()
+                if rows:
+                    killed.append(len(rows))
+                    return
+                time.sleep(0.1)
+
+    out = tmp_path / "run"
+    killer = threading.Timer(2.0, kill_sessions)
+    killer.start()
+    result = careerload("run", str(path), "--host", host, "--database-url", database_url, "--out", str(out))
+    killer.join()
+    assert killed, "the persona's sessions never showed up in pg_stat_activity"
+    rows = stats(out)
+    reconnects, failed = rows[("SQL", "reconnect")]
+    assert reconnects == killed[0] and failed == 0, rows
+    # one failed query per killed session (the one that found it dead), the rest succeeded afterwards
+    query_failures = sum(f for (kind, name), (_, f) in rows.items() if kind == "SQL" and name != "reconnect")
+    assert query_failures == killed[0], (rows, result.stdout)
+    assert sum(n for (kind, _), (n, _) in rows.items() if kind == "SQL") > 10 * reconnects
