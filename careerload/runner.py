@@ -49,7 +49,7 @@ from careerload.cli import first_line
 from careerload.processes import die_with_parent, free_port
 from careerload.snapshots import ServerSnapshots, login_token
 from scenarios.loader import Scenario, load_scenario
-from scenarios.thresholds import FAIL, ScenarioError
+from scenarios.thresholds import COUNTS_AS, FAIL, PASS, ScenarioError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOCUSTFILES = REPO_ROOT / "locustfiles"
@@ -474,24 +474,14 @@ def analyse(run_dir: Path) -> dict[str, Any] | None:
     return {"status": summary.verdict, "thresholds": summary.thresholds}
 
 
-def format_value(value: float | None, metric: str) -> str:
-    if value is None:
-        return "-"
-    if metric == "failure_ratio":
-        return f"{value * 100:.2f} %"
-    if metric == "rps":
-        return f"{value:.1f}/s"
-    if metric in ("cache_hit_rate",):
-        return f"{value:.2f}"
-    return f"{value:.0f} ms"
-
-
 def verdict_table(result: dict[str, Any]) -> list[str]:
     rows = [("STATUS", "METRIC", "SCOPE", "OBSERVED", "TARGET", "CRITICAL")]
+    from analysis.formatting import metric_value
+
     for row in result["thresholds"]:
         metric = row["metric"]
-        rows.append((row["status"], metric, row["scope"], format_value(row["observed"], metric),
-                     format_value(row["target"], metric), format_value(row["critical"], metric)))
+        rows.append((row["status"], metric, row["scope"], metric_value(metric, row["observed"]),
+                     metric_value(metric, row["target"]), metric_value(metric, row["critical"])))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
 
@@ -548,8 +538,8 @@ def run(options: RunOptions) -> int:
     for line in verdict_table(result):
         print(line)
     for row in result["thresholds"]:
-        if row["status"] in ("WARN", FAIL):
-            print(f"{row['status']}: {row['reason']}")
+        if COUNTS_AS[row["status"]] != PASS:  # NO_DATA counts as WARN: a threshold that judged nothing
+            print(f"{COUNTS_AS[row['status']]}: {row['reason']}")
     report_html = run_dir / rundir.REPORT_HTML
     if report_html.exists():
         print(f"careerload: report {report_html}")
