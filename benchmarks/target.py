@@ -45,7 +45,6 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 PAGE = "/api/v1/jobs?page=1&page_size=20"
@@ -126,13 +125,12 @@ def prepare_user(database_url: str, jobs: int) -> str:
 
 
 def login(target_url: str, email: str) -> str:
-    request = urllib.request.Request(
-        f"{target_url}/api/v1/auth/login",
-        data=json.dumps({"email": email, "password": PASSWORD}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.load(response)["access_token"]
+    from careerload.snapshots import login_token
+
+    token = login_token(target_url, email, PASSWORD)
+    if token is None:
+        raise SystemExit(f"benchmark: cannot log in as {email} at {target_url}")
+    return token
 
 
 def main() -> int:

@@ -93,13 +93,12 @@ class BrowsingUser(CareerUser):
             self.expect(resp, 200, keys=("total_jobs", "jobs_by_status"))
 
     def applications(self) -> None:
-        """Shape only: the backend's application and log items carry no user_id to check ownership on."""
         with self.client.get(f"{API}/applications?page=1", name=f"{API}/applications", catch_response=True) as resp:
-            self.expect(resp, 200, page=True)
+            self.expect(resp, 200, page=True, owner_field="user_id")
 
     def activity_log(self) -> None:
         with self.client.get(f"{API}/logs?page=1", name=f"{API}/logs", catch_response=True) as resp:
-            self.expect(resp, 200, page=True)
+            self.expect(resp, 200, page=True, owner_field="user_id")
 
     def create_job(self) -> None:
         with self.client.post(f"{API}/jobs", json=new_job(), name=f"{API}/jobs", catch_response=True) as resp:

@@ -15,7 +15,7 @@ from target_api.schemas import ApplicationCreate, ApplicationStatus
 
 router = APIRouter(prefix="/applications", tags=["applications"])
 
-COLUMNS = "a.id, a.job_id, a.status, a.notes, a.applied_at, a.updated_at, j.company, j.title"
+COLUMNS = "a.id, a.user_id, a.job_id, a.status, a.notes, a.applied_at, a.updated_at, j.company, j.title"
 
 
 @router.get("")

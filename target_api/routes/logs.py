@@ -23,7 +23,7 @@ async def list_logs(
         async with pool.connection() as conn, conn.pipeline():
             count_cur = await conn.execute("SELECT count(*) AS n FROM activity_logs WHERE user_id = %(user_id)s", params)
             page_cur = await conn.execute(
-                "SELECT id, action, entity_type, entity_id, details, created_at FROM activity_logs "
+                "SELECT id, user_id, action, entity_type, entity_id, details, created_at FROM activity_logs "
                 "WHERE user_id = %(user_id)s ORDER BY created_at DESC, id DESC LIMIT %(limit)s OFFSET %(offset)s",
                 params,
             )
