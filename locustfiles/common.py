@@ -23,6 +23,7 @@ import random
 from typing import Any, ClassVar
 
 import gevent
+import orjson
 from locust import FastHttpUser
 from locust.contrib.fasthttp import ResponseContextManager
 
@@ -126,7 +127,7 @@ class CareerUser(FastHttpUser):
                 resp.success()
                 return True
             try:
-                body = resp.json()
+                body = orjson.loads(resp.content or b"")  # 3x faster than json on a page of 20 jobs
             except ValueError:
                 raise CheckFailed("response is not JSON") from None
             if not isinstance(body, dict):
