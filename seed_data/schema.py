@@ -7,6 +7,7 @@ applies every step at once to a fresh database.
 
 from __future__ import annotations
 
+import functools
 from importlib import resources
 
 import psycopg
@@ -15,8 +16,9 @@ TABLES = ("users", "jobs", "applications", "activity_logs", "content_generations
 STEPS = ("tables", "keys", "indexes", "composite_indexes")
 
 
+@functools.cache
 def sql(step: str) -> str:
-    """The SQL text of one schema step."""
+    """The SQL text of one schema step (read once per process)."""
     if step not in STEPS:
         raise ValueError(f"unknown schema step {step!r}; expected one of {', '.join(STEPS)}")
     return resources.files(__package__).joinpath(f"{step}.sql").read_text()
