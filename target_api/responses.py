@@ -13,6 +13,8 @@ from typing import Any
 
 import orjson
 from fastapi import Response
+from psycopg import sql
+from psycopg_pool import AsyncConnectionPool
 
 from target_api.cache import Cache
 
@@ -47,3 +49,19 @@ def page_envelope(items: list[Any], total: int, page: int, page_size: int) -> di
         "has_next": page < total_pages,
         "has_prev": page > 1,
     }
+
+
+async def fetch_page(pool: AsyncConnectionPool, count_query: str | sql.Composed, page_query: str | sql.Composed,
+                     params: dict[str, Any], page: int, page_size: int) -> dict[str, Any]:
+    """One page and the total in one pipelined round trip, as the pagination envelope.
+
+    `count_query` selects `count(*) AS n`; `page_query` ends with
+    `LIMIT %(limit)s OFFSET %(offset)s`, filled in here from page and page_size.
+    """
+    params = {**params, "limit": page_size, "offset": (page - 1) * page_size}
+    async with pool.connection() as conn, conn.pipeline():
+        count_cur = await conn.execute(count_query, params)
+        page_cur = await conn.execute(page_query, params)
+        total = (await count_cur.fetchone())["n"]
+        items = await page_cur.fetchall()
+    return page_envelope(items, total, page, page_size)

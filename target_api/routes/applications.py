@@ -10,7 +10,7 @@ from target_api import cache as ttl
 from target_api.activity import log_activity
 from target_api.cache import user_key
 from target_api.deps import CacheDep, Conn, CurrentUser, PageNumber, PageSize, Pool
-from target_api.responses import cached_json, json_response, page_envelope
+from target_api.responses import cached_json, fetch_page, json_response
 from target_api.schemas import ApplicationCreate, ApplicationStatus
 
 router = APIRouter(prefix="/applications", tags=["applications"])
@@ -30,18 +30,14 @@ async def list_applications(
     """Newest first; the (user_id, status) index serves the status filter."""
 
     async def produce() -> dict[str, Any]:
-        params = {"user_id": user_id, "status": status, "limit": page_size, "offset": (page - 1) * page_size}
         condition = "a.user_id = %(user_id)s" + (" AND a.status = %(status)s" if status else "")
-        async with pool.connection() as conn, conn.pipeline():
-            count_cur = await conn.execute(f"SELECT count(*) AS n FROM applications a WHERE {condition}", params)
-            page_cur = await conn.execute(
-                f"SELECT {COLUMNS} FROM applications a JOIN jobs j ON j.id = a.job_id WHERE {condition} "
-                "ORDER BY a.applied_at DESC, a.id DESC LIMIT %(limit)s OFFSET %(offset)s",
-                params,
-            )
-            total = (await count_cur.fetchone())["n"]
-            items = await page_cur.fetchall()
-        return page_envelope(items, total, page, page_size)
+        return await fetch_page(
+            pool,
+            f"SELECT count(*) AS n FROM applications a WHERE {condition}",
+            f"SELECT {COLUMNS} FROM applications a JOIN jobs j ON j.id = a.job_id WHERE {condition} "
+            "ORDER BY a.applied_at DESC, a.id DESC LIMIT %(limit)s OFFSET %(offset)s",
+            {"user_id": user_id, "status": status}, page, page_size,
+        )
 
     field = f"applications:{status}:{page}:{page_size}"
     return await cached_json(cache, user_key(user_id), ttl.TTL_APPLICATIONS, produce, field)

@@ -23,7 +23,7 @@ from target_api.activity import log_activity
 from target_api.cache import user_key
 from target_api.deps import CacheDep, Conn, CurrentUser, PageNumber, PageSize, Pool
 from target_api.fingerprint import job_fingerprint
-from target_api.responses import cached_json, json_response, page_envelope
+from target_api.responses import cached_json, fetch_page, json_response
 from target_api.schemas import JobBulkCreate, JobCreate, JobStatus, JobUpdate
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
@@ -65,24 +65,21 @@ async def list_jobs(
 
     async def produce() -> dict[str, Any]:
         where = [sql.SQL("user_id = %(user_id)s")]
-        params: dict[str, Any] = {"user_id": user_id, "limit": page_size, "offset": (page - 1) * page_size}
+        params: dict[str, Any] = {"user_id": user_id}
         for name, value in (("status", status), ("company", company), ("location", location)):
             if value is not None:
                 where.append(sql.SQL("{} = {}").format(sql.Identifier(name), sql.Placeholder(name)))
                 params[name] = value
         condition = sql.SQL(" AND ").join(where)
-        async with pool.connection() as conn, conn.pipeline():
-            count_cur = await conn.execute(sql.SQL("SELECT count(*) AS n FROM jobs WHERE {}").format(condition), params)
-            page_cur = await conn.execute(
-                sql.SQL(
-                    "SELECT " + LIST_COLUMNS + " FROM jobs WHERE {} "
-                    "ORDER BY created_at DESC, id DESC LIMIT %(limit)s OFFSET %(offset)s"
-                ).format(condition),
-                params,
-            )
-            total = (await count_cur.fetchone())["n"]
-            items = await page_cur.fetchall()
-        return page_envelope(items, total, page, page_size)
+        return await fetch_page(
+            pool,
+            sql.SQL("SELECT count(*) AS n FROM jobs WHERE {}").format(condition),
+            sql.SQL(
+                "SELECT " + LIST_COLUMNS + " FROM jobs WHERE {} "
+                "ORDER BY created_at DESC, id DESC LIMIT %(limit)s OFFSET %(offset)s"
+            ).format(condition),
+            params, page, page_size,
+        )
 
     field = f"jobs:list:{page}:{page_size}:{status}:{company}:{location}"
     return await cached_json(cache, user_key(user_id), ttl.TTL_JOB_LIST, produce, field)
@@ -117,18 +114,15 @@ async def search_jobs(
     """
 
     async def produce() -> dict[str, Any]:
-        params = {"q": q, "limit": page_size, "offset": (page - 1) * page_size}
         match = f"{FTS_DOCUMENT} @@ websearch_to_tsquery('english', %(q)s)"
-        async with pool.connection() as conn, conn.pipeline():
-            count_cur = await conn.execute(f"SELECT count(*) AS n FROM jobs WHERE {match}", params)
-            page_cur = await conn.execute(
-                f"SELECT id, company, title, location, status, remote, salary_min, salary_max, created_at "
-                f"FROM jobs WHERE {match} ORDER BY created_at DESC, id DESC LIMIT %(limit)s OFFSET %(offset)s",
-                params,
-            )
-            total = (await count_cur.fetchone())["n"]
-            items = await page_cur.fetchall()
-        return {"query": q, **page_envelope(items, total, page, page_size)}
+        envelope = await fetch_page(
+            pool,
+            f"SELECT count(*) AS n FROM jobs WHERE {match}",
+            f"SELECT id, company, title, location, status, remote, salary_min, salary_max, created_at "
+            f"FROM jobs WHERE {match} ORDER BY created_at DESC, id DESC LIMIT %(limit)s OFFSET %(offset)s",
+            {"q": q}, page, page_size,
+        )
+        return {"query": q, **envelope}
 
     digest = hashlib.sha1(f"{q}\x00{page}\x00{page_size}".encode()).hexdigest()
     return await cached_json(cache, f"cl:search:{digest}", ttl.TTL_SEARCH, produce)
