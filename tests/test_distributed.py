@@ -97,10 +97,11 @@ def test_two_local_workers_merge_to_the_sum_of_their_logs_and_locusts_total(host
         assert {row["worker"] for row in csv.DictReader(f)} == {"w0", "w1"}
 
 
-def test_a_worker_killed_mid_run_is_in_run_json_and_the_report(host: str, tmp_path: Path) -> None:
-    out = tmp_path / "killed"
+def _run_and_kill_a_worker(host: str, out: Path, *options: str) -> tuple[subprocess.Popen, str, float]:
+    """A 2-worker smoke run whose second worker is SIGKILLed once both have sent load."""
     proc = subprocess.Popen([*CLI, "run", "smoke", "--host", host, "--time-scale", "0.5", "--think-time-scale", "0.2",
-                             "--users", "4", "--seed-users", str(SEED_USERS), "--workers", "2", "--out", str(out)],
+                             "--users", "4", "--seed-users", str(SEED_USERS), "--workers", "2", "--out", str(out),
+                             *options],
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 30
@@ -114,6 +115,12 @@ def test_a_worker_killed_mid_run_is_in_run_json_and_the_report(host: str, tmp_pa
         output, _ = proc.communicate(timeout=90)
     finally:
         stop(proc)
+    return proc, output, killed_at
+
+
+def test_a_worker_killed_mid_run_is_in_run_json_and_the_report(host: str, tmp_path: Path) -> None:
+    out = tmp_path / "killed"
+    proc, output, killed_at = _run_and_kill_a_worker(host, out)
     assert proc.returncode == 0, output  # --on-worker-loss continue: the run carries on, verdict as usual
     document = json.loads((out / "run.json").read_text())
     assert len(document["lost_workers"]) == 1, document["lost_workers"]
@@ -127,6 +134,18 @@ def test_a_worker_killed_mid_run_is_in_run_json_and_the_report(host: str, tmp_pa
     # the survivor's log and what the killed one wrote before dying are merged; no torn row
     with open(out / "requests.csv", newline="") as f:
         assert all(len(row) == 9 for row in csv.reader(f))
+
+
+def test_on_worker_loss_stop_ends_the_run_writes_the_report_and_exits_2(host: str, tmp_path: Path) -> None:
+    out = tmp_path / "stopped"
+    proc, output, _ = _run_and_kill_a_worker(host, out, "--on-worker-loss", "stop")
+    assert proc.returncode == 2, output
+    document = json.loads((out / "run.json").read_text())
+    assert len(document["lost_workers"]) == 1 and "--on-worker-loss stop" in document["aborted"]
+    window = time.mktime(time.strptime(document["end"][:19], "%Y-%m-%dT%H:%M:%S")) - \
+        time.mktime(time.strptime(document["start"][:19], "%Y-%m-%dT%H:%M:%S"))
+    assert window < 15, document  # the smoke shape at --time-scale 0.5 lasts 15 s
+    assert (out / "report.md").is_file() and (out / "summary.json").is_file()
 
 
 def test_expecting_more_workers_than_come_times_out_in_one_line_with_exit_2(host: str, tmp_path: Path) -> None:
