@@ -61,7 +61,6 @@ DISTRIBUTION_ENDPOINTS = 5
 DISTRIBUTION_BINS = 300
 # Request types that are not requests the backend served (see the module docstring).
 PSEUDO_REQUEST_TYPES = ("TASK",)
-STAT_FIELDS = ("requests", "failures", "failure_ratio", "rps", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms", "avg_ms")
 
 
 def nearest_rank_index(n: int, q: float) -> int:

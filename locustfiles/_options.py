@@ -63,3 +63,15 @@ def add_arguments(parser: Any) -> None:
         "--status-line", action="store_true", default=False, include_in_web_ui=False,
         help="Print a one-line live status every second (used by `careerload run`).",
     )
+    # Distributed runs (see the "workers" section of locustfiles._plugin).
+    group.add_argument(
+        "--on-worker-loss", choices=("continue", "stop"), default="continue", env_var="CAREERLOAD_ON_WORKER_LOSS",
+        include_in_web_ui=False,
+        help="On the master: a worker lost mid-run (no heartbeat, or quit): carry on with the others, or stop.",
+    )
+    group.add_argument(
+        "--request-log-to", choices=("master", "run-dir"), default="master", env_var="CAREERLOAD_REQUEST_LOG_TO",
+        include_in_web_ui=False,
+        help="On a worker: send the raw request rows to the master (default; works across hosts), or write them "
+             "into the run directory directly (workers that share the master's file system).",
+    )

@@ -182,22 +182,6 @@ class RunState:
 RUN = RunState()
 
 
-@events.init_command_line_parser.add_listener
-def add_distributed_arguments(parser: Any) -> None:
-    """The distributed options (beside the others in locustfiles._options)."""
-    parser.add_argument(
-        "--on-worker-loss", choices=("continue", "stop"), default="continue", env_var="CAREERLOAD_ON_WORKER_LOSS",
-        include_in_web_ui=False,
-        help="On the master: a worker lost mid-run (no heartbeat, or quit): carry on with the others, or stop.",
-    )
-    parser.add_argument(
-        "--request-log-to", choices=("master", "run-dir"), default="master", env_var="CAREERLOAD_REQUEST_LOG_TO",
-        include_in_web_ui=False,
-        help="On a worker: send the raw request rows to the master (default; works across hosts), or write them "
-             "into the run directory directly (workers that share the master's file system).",
-    )
-
-
 def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 

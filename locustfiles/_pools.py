@@ -36,7 +36,6 @@ class AccountPool:
             raise ValueError("the account pool is empty: is the database seeded?")
         self.accounts = accounts
         self._next = itertools.cycle(accounts[offset % len(accounts):] + accounts[: offset % len(accounts)])
-        self._by_id = {a.user_id: a for a in accounts if a.user_id is not None}
 
     def take(self) -> Account:
         return next(self._next)
