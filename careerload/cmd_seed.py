@@ -14,7 +14,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "seed",
         help="seed PostgreSQL with production-like data at a pgbench-like scale",
         description="Create the careerload schema and load deterministic, production-like data with COPY, "
-                    "in one transaction (a failure or Ctrl-C leaves the database as it was).",
+                    "build keys and indexes on parallel connections, and publish the result in one "
+                    "transaction (a failure or Ctrl-C leaves the database as it was).",
     )
     add_arguments(parser)
     parser.set_defaults(func=_seed)

@@ -54,7 +54,7 @@ PG_SETTINGS = {
     "fsync": "off",
     "synchronous_commit": "off",
     "full_page_writes": "off",
-    # No replicas: tables created and loaded in one transaction (a seed) then skip the WAL.
+    # No replicas: a table created or truncated in the transaction that loads it (a seed) skips the WAL.
     "wal_level": "minimal",
     "max_wal_senders": "0",
     "shared_preload_libraries": "pg_stat_statements",

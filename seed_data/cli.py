@@ -10,10 +10,9 @@ import argparse
 import os
 import sys
 
-from seed_data.loader import SeedError, Summary, seed
+from seed_data.loader import DEFAULT_JOBS, SeedError, Summary, seed
 from seed_data.logins import DEFAULT_PASSWORD, seed_password
 from seed_data.progress import ProgressBar
-
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,6 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="leave out the audit's composite indexes, to measure what they buy",
     )
     parser.add_argument(
+        "--jobs", "-j", type=int, default=DEFAULT_JOBS,
+        help="connections building keys and indexes side by side, like pg_restore -j "
+             f"(default: one per CPU core, at most 8; here {DEFAULT_JOBS})",
+    )
+    parser.add_argument(
         "--password", default=seed_password(),
         help="login password of every seeded user user{N}@careerload.test "
              f"(default: $CAREERLOAD_SEED_PASSWORD or {DEFAULT_PASSWORD!r}); stored hashed only",
@@ -47,7 +51,8 @@ def run(args: argparse.Namespace) -> Summary:
     try:
         summary = seed(
             args.database_url, args.scale, args.seed, args.password,
-            reset=args.reset, composite_indexes=not args.without_composite_indexes, progress=bar,
+            reset=args.reset, composite_indexes=not args.without_composite_indexes, jobs=args.jobs,
+            progress=bar,
         )
     finally:
         bar.close()

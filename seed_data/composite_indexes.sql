@@ -1,4 +1,4 @@
--- Step 4 of 4: the audit's composite indexes. `--without-composite-indexes`
+-- Step 5 of 5: the audit's composite indexes. `--without-composite-indexes`
 -- leaves this step out so a run can measure what they buy.
 CREATE INDEX jobs_user_status_created_idx   ON jobs (user_id, status, created_at);
 CREATE INDEX applications_user_status_idx   ON applications (user_id, status);

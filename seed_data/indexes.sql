@@ -1,4 +1,4 @@
--- Step 3 of 4: single-column indexes on the filtered columns, and full-text search.
+-- Step 4 of 5: single-column indexes on the filtered columns, and full-text search.
 -- The expression in jobs_fts_idx is the one the backend's search query uses.
 CREATE INDEX jobs_user_id_idx         ON jobs (user_id);
 CREATE INDEX jobs_status_idx          ON jobs (status);

@@ -1,16 +1,11 @@
--- Step 2 of 4: primary keys, unique and foreign keys, built after the data.
-ALTER TABLE users               ADD PRIMARY KEY (id);
-ALTER TABLE users               ADD CONSTRAINT users_email_key UNIQUE (email);
-ALTER TABLE jobs                ADD PRIMARY KEY (id);
-ALTER TABLE applications        ADD PRIMARY KEY (id);
-ALTER TABLE activity_logs       ADD PRIMARY KEY (id);
-ALTER TABLE content_generations ADD PRIMARY KEY (id);
-ALTER TABLE scrape_tasks        ADD PRIMARY KEY (id);
-
-ALTER TABLE jobs                ADD CONSTRAINT jobs_user_fk  FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE;
-ALTER TABLE applications        ADD CONSTRAINT apps_user_fk  FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE;
-ALTER TABLE applications        ADD CONSTRAINT apps_job_fk   FOREIGN KEY (job_id)  REFERENCES jobs (id)  ON DELETE CASCADE;
-ALTER TABLE activity_logs       ADD CONSTRAINT logs_user_fk  FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE;
-ALTER TABLE content_generations ADD CONSTRAINT gens_user_fk  FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE;
-ALTER TABLE content_generations ADD CONSTRAINT gens_job_fk   FOREIGN KEY (job_id)  REFERENCES jobs (id)  ON DELETE CASCADE;
-ALTER TABLE scrape_tasks        ADD CONSTRAINT tasks_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE;
+-- Step 2 of 5: the unique indexes behind the primary keys and unique constraints,
+-- built after the data. Plain CREATE INDEX takes a SHARE lock, so a seed builds
+-- them side by side with a table's other indexes (ALTER TABLE … ADD PRIMARY KEY
+-- would lock the table exclusively); step 3 turns them into constraints.
+CREATE UNIQUE INDEX users_pkey               ON users (id);
+CREATE UNIQUE INDEX users_email_key          ON users (email);
+CREATE UNIQUE INDEX jobs_pkey                ON jobs (id);
+CREATE UNIQUE INDEX applications_pkey        ON applications (id);
+CREATE UNIQUE INDEX activity_logs_pkey       ON activity_logs (id);
+CREATE UNIQUE INDEX content_generations_pkey ON content_generations (id);
+CREATE UNIQUE INDEX scrape_tasks_pkey        ON scrape_tasks (id);

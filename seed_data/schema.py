@@ -1,19 +1,36 @@
-"""The schema as pgbench-style steps: tables, keys, indexes, composite indexes.
+"""The schema as pgbench-style steps: tables, keys, constraints, indexes, composite indexes.
 
 Split so that a seed can load bare tables with COPY and build keys and indexes
-afterwards (much faster than maintaining them row by row), while `careerload up`
-applies every step at once to a fresh database.
+afterwards (much faster than maintaining them row by row), and run the builds
+of different tables side by side, while `careerload up` applies every step at
+once to a fresh database. Every name is unqualified: the steps apply to the
+connection's current schema.
 """
 
 from __future__ import annotations
 
 import functools
+import re
+from dataclasses import dataclass
 from importlib import resources
 
 import psycopg
+from psycopg import sql as pgsql
 
 TABLES = ("users", "jobs", "applications", "activity_logs", "content_generations", "scrape_tasks")
-STEPS = ("tables", "keys", "indexes", "composite_indexes")
+STEPS = ("tables", "keys", "constraints", "indexes", "composite_indexes")
+# Steps made of CREATE INDEX statements, one table each, that a seed runs in parallel.
+BUILD_STEPS = ("keys", "indexes", "composite_indexes")
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement of a build step, and the table whose lock it takes."""
+
+    step: str
+    table: str
+    name: str  # the index or constraint it creates
+    text: str
 
 
 @functools.cache
@@ -24,10 +41,44 @@ def sql(step: str) -> str:
     return resources.files(__package__).joinpath(f"{step}.sql").read_text()
 
 
+_TABLE = re.compile(r"^CREATE\s+(?:UNIQUE\s+)?INDEX\s+\w+\s+ON\s+(\w+)")
+_NAME = re.compile(r"^CREATE\s+(?:UNIQUE\s+)?INDEX\s+(\w+)")
+
+
+@functools.cache
+def statements(step: str) -> tuple[Statement, ...]:
+    """The statements of a build step, in file order (comment lines dropped)."""
+    if step not in BUILD_STEPS:
+        raise ValueError(f"{step!r} is not one of the build steps {', '.join(BUILD_STEPS)}")
+    result = []
+    code = "\n".join(line for line in sql(step).splitlines() if not line.lstrip().startswith("--"))
+    for text in filter(None, (part.strip() for part in code.split(";"))):
+        table, name = _TABLE.match(text), _NAME.match(text)
+        if not table or not name:
+            raise ValueError(f"{step}.sql: cannot tell the table and name of {text!r}")
+        result.append(Statement(step, table[1], name[1], text))
+    return tuple(result)
+
+
 def apply(conn: psycopg.Connection, steps: tuple[str, ...] = STEPS) -> None:
     """Run the given steps, in order, on an open connection (caller commits)."""
     for step in steps:
         conn.execute(sql(step))
+        if step == "constraints":
+            for _, validation in validations(conn):
+                conn.execute(validation)
+
+
+def validations(conn: psycopg.Connection) -> list[tuple[str, pgsql.Composed]]:
+    """(name, `ALTER TABLE … VALIDATE CONSTRAINT …`) for each constraint of the current schema still NOT VALID."""
+    rows = conn.execute(
+        """SELECT c.relname, k.conname FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+           WHERE NOT k.convalidated AND c.relnamespace = current_schema()::regnamespace ORDER BY 1, 2"""
+    ).fetchall()
+    return [
+        (name, pgsql.SQL("ALTER TABLE {} VALIDATE CONSTRAINT {}").format(pgsql.Identifier(table), pgsql.Identifier(name)))
+        for table, name in rows
+    ]
 
 
 def drop(conn: psycopg.Connection) -> None:

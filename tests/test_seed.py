@@ -49,10 +49,16 @@ def run_cli(*args: str, command: str = "seed_data", timeout: float = 60) -> subp
     return subprocess.run([*argv, *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env)
 
 
+def staging_exists(url: str) -> bool:
+    with psycopg.connect(url) as conn:
+        return one(conn, f"SELECT count(*) FROM pg_namespace WHERE nspname = '{loader.STAGING}'") > 0
+
+
 def test_same_seed_same_bytes_other_seed_other_data(fresh_database_url: str) -> None:
-    loader.seed(fresh_database_url, 0.05, 7, "pw")
+    loader.seed(fresh_database_url, 0.05, 7, "pw", jobs=1)
     first = checksums(fresh_database_url)
-    loader.seed(fresh_database_url, 0.05, 7, "pw", reset=True)
+    # The number of build connections changes the schedule, never the data.
+    loader.seed(fresh_database_url, 0.05, 7, "pw", reset=True, jobs=3)
     assert checksums(fresh_database_url) == first
     loader.seed(fresh_database_url, 0.05, 8, "pw", reset=True)
     other = checksums(fresh_database_url)
@@ -193,12 +199,43 @@ def test_failure_mid_load_leaves_the_database_as_it_was(fresh_database_url: str)
         loader.seed(fresh_database_url, 0.05, 1, "pw", progress=fail_in_logs)
     with psycopg.connect(fresh_database_url) as conn:
         assert not schema.exists(conn)
+    assert not staging_exists(fresh_database_url)
     # With --reset over a seeded database, the old data survives a failed reseed.
     loader.seed(fresh_database_url, 0.02, 1, "pw")
     before = checksums(fresh_database_url)
     with pytest.raises(RuntimeError, match="injected"):
         loader.seed(fresh_database_url, 0.05, 2, "pw", reset=True, progress=fail_in_logs)
     assert checksums(fresh_database_url) == before
+    assert not staging_exists(fresh_database_url)
+
+
+def test_failed_index_build_stops_the_seed_and_leaves_the_database_as_it_was(
+    fresh_database_url: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loader.seed(fresh_database_url, 0.02, 1, "pw")
+    before = checksums(fresh_database_url)
+    real = loader.build_statements
+
+    def with_a_broken_index(composite_indexes: bool) -> dict[str, list[schema.Statement]]:
+        statements = real(composite_indexes)
+        broken = schema.Statement("indexes", "jobs", "jobs_broken_idx", "CREATE INDEX jobs_broken_idx ON jobs (no_such_column)")
+        return {**statements, "jobs": [*statements["jobs"], broken]}
+
+    monkeypatch.setattr(loader, "build_statements", with_a_broken_index)
+    with pytest.raises(psycopg.errors.UndefinedColumn, match="no_such_column"):
+        loader.seed(fresh_database_url, 0.05, 2, "pw", reset=True, jobs=2)
+    assert checksums(fresh_database_url) == before
+    assert not staging_exists(fresh_database_url)
+    assert "jobs_broken_idx" not in index_names(fresh_database_url)
+
+
+def test_staging_left_by_a_killed_seed_is_dropped_by_the_next(fresh_database_url: str) -> None:
+    with psycopg.connect(fresh_database_url) as conn:
+        conn.execute(f"CREATE SCHEMA {loader.STAGING}; CREATE TABLE {loader.STAGING}.jobs (leftover int)")
+    loader.seed(fresh_database_url, 0.02, 1, "pw")
+    assert not staging_exists(fresh_database_url)
+    with psycopg.connect(fresh_database_url) as conn:
+        assert one(conn, "SELECT count(*) FROM jobs") == row_counts(0.02)["jobs"]
 
 
 def test_ctrl_c_rolls_back(fresh_database_url: str) -> None:
@@ -221,6 +258,7 @@ def test_ctrl_c_rolls_back(fresh_database_url: str) -> None:
     assert stderr.strip().splitlines()[-1] == "seed_data: interrupted; nothing was written"
     with psycopg.connect(fresh_database_url) as conn:
         assert not schema.exists(conn)
+    assert not staging_exists(fresh_database_url)
 
 
 def closed_port() -> int:
@@ -235,6 +273,13 @@ def test_bad_scale_is_one_line_exit_2(command: str, scale: str) -> None:
     result = run_cli("--database-url", "postgresql://127.0.0.1:1/x", f"--scale={scale}", command=command)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "--scale must be" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["seed_data", "careerload"])
+def test_bad_jobs_is_one_line_exit_2(command: str) -> None:
+    result = run_cli("--database-url", "postgresql://127.0.0.1:1/x", "--scale", "1", "--jobs", "0", command=command)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "--jobs must be at least 1" in result.stderr
 
 
 @pytest.mark.parametrize("command", ["seed_data", "careerload"])

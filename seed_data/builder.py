@@ -1,0 +1,126 @@
+"""Build statements (keys, indexes, ANALYZE) on several connections at once, like `pg_restore -j`.
+
+Index builds are the longest part of a seed, and one CREATE INDEX uses one
+core. Two builds on the same table can run side by side (CREATE INDEX takes a
+SHARE lock, which does not conflict with itself), so the seed hands every
+statement to a pool of connections as soon as its table is loaded: the server
+builds jobs' indexes while Python is still generating the next tables. When
+all of a table's statements are done, its ANALYZE runs (it needs the
+expression indexes to exist to gather their statistics).
+
+Each statement runs in its own transaction on a staging schema; the loader
+makes the result visible in one final transaction (see loader.py).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from queue import SimpleQueue
+from types import TracebackType
+
+import psycopg
+from psycopg import sql
+
+from seed_data.schema import BUILD_STEPS, Statement
+
+Work = tuple[str, str, str, str | sql.Composable]  # (step, table, name, SQL)
+
+
+class Builder:
+    """A pool of `jobs` connections running statements in submission order."""
+
+    def __init__(self, connect: Callable[[], psycopg.Connection], jobs: int) -> None:
+        self._queue: SimpleQueue[Work | None] = SimpleQueue()
+        self._done = threading.Condition()
+        self._pending = 0
+        self._left: Counter[str] = Counter()  # per table: statements not finished yet
+        self.error: BaseException | None = None
+        self.seconds: dict[str, float] = defaultdict(float)  # per step, summed over connections
+        self.statement_seconds: dict[str, float] = {}
+        self._connections: list[psycopg.Connection] = []
+        try:
+            for _ in range(jobs):
+                self._connections.append(connect())
+        except BaseException:
+            for conn in self._connections:
+                conn.close()
+            raise
+        self._threads = [threading.Thread(target=self._work, args=(conn,), daemon=True) for conn in self._connections]
+        for thread in self._threads:
+            thread.start()
+
+    def __enter__(self) -> Builder:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close(cancel=exc is not None)
+
+    def table_loaded(self, table: str, statements: list[Statement]) -> None:
+        """Queue a loaded table's statements, its ANALYZE after them."""
+        with self._done:
+            self._left[table] += len(statements)
+        for statement in statements:
+            self._submit((statement.step, table, statement.name, statement.text))
+        if not statements:
+            self._analyze(table)
+
+    def run(self, step: str, name: str, text: str | sql.Composable) -> None:
+        """Queue one more statement, outside any table's build (no ANALYZE follows it)."""
+        self._submit((step, "", name, text))
+
+    def wait(self, tick: Callable[[int], None] = lambda pending: None) -> None:
+        """Block until every queued statement has run; raise the first failure. `tick` sees progress."""
+        with self._done:
+            while self._pending and self.error is None:
+                self._done.wait(timeout=0.2)
+                tick(self._pending)
+        if self.error is not None:
+            raise self.error
+
+    def close(self, cancel: bool = False) -> None:
+        """Stop the workers (cancelling running statements if asked) and close the connections."""
+        if cancel:
+            self.error = self.error or RuntimeError("cancelled")
+            for conn in self._connections:
+                conn.cancel_safe()
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join()
+        for conn in self._connections:
+            conn.close()
+
+    def _submit(self, work: Work) -> None:
+        if self.error is not None:
+            raise self.error
+        with self._done:
+            self._pending += 1
+        self._queue.put(work)
+
+    def _analyze(self, table: str) -> None:
+        self._submit(("analyze", table, f"analyze {table}", sql.SQL("ANALYZE {}").format(sql.Identifier(table))))
+
+    def _work(self, conn: psycopg.Connection) -> None:
+        while (work := self._queue.get()) is not None:
+            step, table, name, text = work
+            elapsed = None
+            if self.error is None:
+                began = time.perf_counter()
+                try:
+                    conn.execute(text)
+                    elapsed = time.perf_counter() - began
+                except BaseException as exc:  # noqa: BLE001 - raised again in the waiting thread
+                    self.error = self.error or exc
+            with self._done:
+                self._pending -= 1
+                if elapsed is not None:
+                    self.seconds[step] += elapsed
+                    self.statement_seconds[name] = elapsed
+                    if step in BUILD_STEPS:
+                        self._left[table] -= 1
+                        if not self._left[table]:
+                            self._analyze(table)
+                self._done.notify_all()
