@@ -49,7 +49,7 @@ STAGING = "careerload_seed_staging"
 # Build connections by default: one per core (index builds are CPU-bound), at
 # most 8: jobs, the largest table, has 10 indexes, the longest of which sets the pace.
 DEFAULT_JOBS = min(os.cpu_count() or 1, 8)
-# A constant key so two seeds of the same database queue instead of racing.
+# A constant key so two seeds of the same database queue (without a time limit) instead of racing.
 ADVISORY_LOCK_KEY = 0x5EED_CA5E
 # Index builds are the longest server-side step: give them memory. The build
 # connections are the parallelism; parallel workers inside each build on top of
@@ -168,8 +168,8 @@ def seed(
     statements = build_statements(composite_indexes)
     started = time.perf_counter()
     with connect(database_url) as conn:
-        conn.execute("SELECT set_config('lock_timeout', %s, false)", (LOCK_TIMEOUT,))
         conn.execute("SELECT pg_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))  # until the connection closes
+        conn.execute("SELECT set_config('lock_timeout', %s, false)", (LOCK_TIMEOUT,))
         target = conn.execute("SELECT current_schema()").fetchone()[0]
         if target is None:
             raise SeedError("the connection's search_path names no existing schema to seed into")
@@ -264,14 +264,18 @@ def _publish(conn: psycopg.Connection, target: str, reset: bool) -> None:
                     name=sql.Literal(name), table=sql.Identifier(name)
                 )
             )
-    with conn.transaction():
-        conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(target)))
-        _check_target(conn, reset)
-        schema.drop(conn)
-        for name in schema.TABLES:
-            conn.execute(sql.SQL("ALTER TABLE {}.{} SET SCHEMA {}").format(
-                sql.Identifier(STAGING), sql.Identifier(name), sql.Identifier(target)))
-        conn.execute(sql.SQL("DROP SCHEMA {}").format(sql.Identifier(STAGING)))
+    try:
+        with conn.transaction():
+            conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(target)))
+            _check_target(conn, reset)
+            schema.drop(conn)
+            for name in schema.TABLES:
+                conn.execute(sql.SQL("ALTER TABLE {}.{} SET SCHEMA {}").format(
+                    sql.Identifier(STAGING), sql.Identifier(name), sql.Identifier(target)))
+            conn.execute(sql.SQL("DROP SCHEMA {}").format(sql.Identifier(STAGING)))
+    except psycopg.errors.LockNotAvailable:
+        raise SeedError(f"the old tables stayed locked by another session for {LOCK_TIMEOUT} "
+                        "(a busy backend?); nothing was changed, retry when it is idle") from None
 
 
 def _drop_staging(conn: psycopg.Connection, database_url: str) -> None:

@@ -229,6 +229,21 @@ def test_failed_index_build_stops_the_seed_and_leaves_the_database_as_it_was(
     assert "jobs_broken_idx" not in index_names(fresh_database_url)
 
 
+def test_reset_behind_a_session_holding_the_tables_fails_clearly_and_changes_nothing(
+    fresh_database_url: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loader.seed(fresh_database_url, 0.02, 1, "pw")
+    before = checksums(fresh_database_url)
+    monkeypatch.setattr(loader, "LOCK_TIMEOUT", "1s")
+    with psycopg.connect(fresh_database_url) as busy:
+        busy.execute("SELECT count(*) FROM jobs")  # an open transaction holding ACCESS SHARE on jobs
+        with pytest.raises(loader.SeedError, match="locked by another session for 1s"):
+            loader.seed(fresh_database_url, 0.02, 2, "pw", reset=True)
+        busy.rollback()
+    assert checksums(fresh_database_url) == before
+    assert not staging_exists(fresh_database_url)
+
+
 def test_staging_left_by_a_killed_seed_is_dropped_by_the_next(fresh_database_url: str) -> None:
     with psycopg.connect(fresh_database_url) as conn:
         conn.execute(f"CREATE SCHEMA {loader.STAGING}; CREATE TABLE {loader.STAGING}.jobs (leftover int)")
