@@ -59,17 +59,20 @@ class Builder:
         self.close(cancel=exc is not None)
 
     def table_loaded(self, table: str, statements: list[Statement]) -> None:
-        """Queue a loaded table's statements, its ANALYZE after them."""
+        """Queue a loaded table's statements, its ANALYZE after them; raise an earlier failure first."""
+        self._raise_failure()
         with self._done:
             self._left[table] += len(statements)
-        for statement in statements:
-            self._submit((statement.step, table, statement.name, statement.text))
-        if not statements:
-            self._analyze(table)
+            for statement in statements:
+                self._enqueue((statement.step, table, statement.name, statement.text))
+            if not statements:
+                self._analyze(table)
 
     def run(self, step: str, name: str, text: str | sql.Composable) -> None:
         """Queue one more statement, outside any table's build (no ANALYZE follows it)."""
-        self._submit((step, "", name, text))
+        self._raise_failure()
+        with self._done:
+            self._enqueue((step, "", name, text))
 
     def wait(self, tick: Callable[[int], None] = lambda pending: None) -> None:
         """Block until every queued statement has run; raise the first failure. `tick` sees progress."""
@@ -77,8 +80,7 @@ class Builder:
             while self._pending and self.error is None:
                 self._done.wait(timeout=0.2)
                 tick(self._pending)
-        if self.error is not None:
-            raise self.error
+        self._raise_failure()
 
     def close(self, cancel: bool = False) -> None:
         """Stop the workers (cancelling running statements if asked) and close the connections."""
@@ -93,15 +95,17 @@ class Builder:
         for conn in self._connections:
             conn.close()
 
-    def _submit(self, work: Work) -> None:
+    def _raise_failure(self) -> None:
         if self.error is not None:
             raise self.error
-        with self._done:
-            self._pending += 1
+
+    def _enqueue(self, work: Work) -> None:
+        """Queue `work` (the caller holds the lock, so wait() never sees it half counted)."""
+        self._pending += 1
         self._queue.put(work)
 
     def _analyze(self, table: str) -> None:
-        self._submit(("analyze", table, f"analyze {table}", sql.SQL("ANALYZE {}").format(sql.Identifier(table))))
+        self._enqueue(("analyze", table, f"analyze {table}", sql.SQL("ANALYZE {}").format(sql.Identifier(table))))
 
     def _work(self, conn: psycopg.Connection) -> None:
         while (work := self._queue.get()) is not None:

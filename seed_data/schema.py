@@ -25,11 +25,11 @@ BUILD_STEPS = ("keys", "indexes", "composite_indexes")
 
 @dataclass(frozen=True)
 class Statement:
-    """One statement of a build step, and the table whose lock it takes."""
+    """One CREATE INDEX of a build step."""
 
     step: str
     table: str
-    name: str  # the index or constraint it creates
+    name: str  # the index it creates
     text: str
 
 
@@ -41,8 +41,7 @@ def sql(step: str) -> str:
     return resources.files(__package__).joinpath(f"{step}.sql").read_text()
 
 
-_TABLE = re.compile(r"^CREATE\s+(?:UNIQUE\s+)?INDEX\s+\w+\s+ON\s+(\w+)")
-_NAME = re.compile(r"^CREATE\s+(?:UNIQUE\s+)?INDEX\s+(\w+)")
+_CREATE_INDEX = re.compile(r"^CREATE\s+(?:UNIQUE\s+)?INDEX\s+(\w+)\s+ON\s+(\w+)")
 
 
 @functools.cache
@@ -53,10 +52,10 @@ def statements(step: str) -> tuple[Statement, ...]:
     result = []
     code = "\n".join(line for line in sql(step).splitlines() if not line.lstrip().startswith("--"))
     for text in filter(None, (part.strip() for part in code.split(";"))):
-        table, name = _TABLE.match(text), _NAME.match(text)
-        if not table or not name:
-            raise ValueError(f"{step}.sql: cannot tell the table and name of {text!r}")
-        result.append(Statement(step, table[1], name[1], text))
+        match = _CREATE_INDEX.match(text)
+        if not match:
+            raise ValueError(f"{step}.sql: expected only CREATE INDEX statements, got {text!r}")
+        result.append(Statement(step, match[2], match[1], text))
     return tuple(result)
 
 
