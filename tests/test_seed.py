@@ -253,15 +253,17 @@ def test_staging_left_by_a_killed_seed_is_dropped_by_the_next(fresh_database_url
         assert one(conn, "SELECT count(*) FROM jobs") == row_counts(0.02)["jobs"]
 
 
-def test_ctrl_c_rolls_back(fresh_database_url: str) -> None:
-    argv = [str(BIN / "python"), "-m", "seed_data", "--database-url", fresh_database_url, "--scale", "1"]
+@pytest.mark.parametrize("during", ["COPY", "CREATE INDEX jobs_fts_idx"])
+def test_ctrl_c_rolls_back(fresh_database_url: str, during: str) -> None:
+    """Ctrl-C while the main connection loads, or while a build connection builds, changes nothing."""
+    argv = [str(BIN / "python"), "-m", "seed_data", "--database-url", fresh_database_url, "--scale", "1", "--jobs", "2"]
     process = subprocess.Popen(argv, cwd=ROOT, stderr=subprocess.PIPE, text=True)
     try:
         with psycopg.connect(fresh_database_url, autocommit=True) as conn:
             deadline = time.monotonic() + 60
-            while not conn.execute("""SELECT count(*) FROM pg_stat_activity
-                                      WHERE datname = current_database() AND query LIKE 'COPY%%'""").fetchone()[0]:
-                assert time.monotonic() < deadline and process.poll() is None, "the seed never started its COPY"
+            while not conn.execute("""SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+                                      AND state = 'active' AND query LIKE %s""", (during + "%",)).fetchone()[0]:
+                assert time.monotonic() < deadline and process.poll() is None, f"the seed never ran {during}"
                 time.sleep(0.01)
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=30)
@@ -273,6 +275,8 @@ def test_ctrl_c_rolls_back(fresh_database_url: str) -> None:
     assert stderr.strip().splitlines()[-1] == "seed_data: interrupted; nothing was written"
     with psycopg.connect(fresh_database_url) as conn:
         assert not schema.exists(conn)
+        # The build connections were cancelled and closed, not left running.
+        assert one(conn, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()") == 1
     assert not staging_exists(fresh_database_url)
 
 
