@@ -1,7 +1,8 @@
 -- Step 3 of 5: constraints. Primary keys and unique constraints adopt the
 -- indexes of step 2 (instant). Foreign keys are added NOT VALID (instant) and
 -- then validated by seed_data.schema.validations: validation takes only a SHARE
--- UPDATE EXCLUSIVE lock, so a seed validates them in parallel.
+-- UPDATE EXCLUSIVE lock on its table, so a seed validates different tables'
+-- foreign keys in parallel.
 ALTER TABLE users               ADD CONSTRAINT users_pkey               PRIMARY KEY USING INDEX users_pkey;
 ALTER TABLE users               ADD CONSTRAINT users_email_key          UNIQUE USING INDEX users_email_key;
 ALTER TABLE jobs                ADD CONSTRAINT jobs_pkey                PRIMARY KEY USING INDEX jobs_pkey;

@@ -25,11 +25,12 @@ Python formats the next one (the socket wait releases the GIL).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import psycopg
@@ -48,7 +49,7 @@ CONNECT_TIMEOUT_S = 5
 STAGING = "careerload_seed_staging"
 # Build connections by default: one per core (index builds are CPU-bound), at
 # most 8: jobs, the largest table, has 10 indexes, the longest of which sets the pace.
-DEFAULT_JOBS = min(os.cpu_count() or 1, 8)
+DEFAULT_JOBS = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 8)
 # A constant key so two seeds of the same database queue (without a time limit) instead of racing.
 ADVISORY_LOCK_KEY = 0x5EED_CA5E
 # Index builds are the longest server-side step: give them memory. The build
@@ -138,6 +139,16 @@ def _check_target(conn: psycopg.Connection, reset: bool) -> None:
         raise SeedError("the database is already seeded; pass --reset to drop it and seed again")
 
 
+@contextlib.contextmanager
+def _target_locks() -> Iterator[None]:
+    """Turn waiting too long for the target's tables (or a deadlock over them) into a SeedError."""
+    try:
+        yield
+    except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
+        raise SeedError(f"the tables stayed locked by another session for {LOCK_TIMEOUT} "
+                        "(a busy backend?); nothing was changed, retry when it is idle") from None
+
+
 def build_statements(composite_indexes: bool) -> dict[str, list[schema.Statement]]:
     """Each table's keys and indexes, GIN first: a full-text build is the longest, so it starts first."""
     steps = schema.BUILD_STEPS if composite_indexes else tuple(s for s in schema.BUILD_STEPS if s != "composite_indexes")
@@ -173,33 +184,28 @@ def seed(
         target = conn.execute("SELECT current_schema()").fetchone()[0]
         if target is None:
             raise SeedError("the connection's search_path names no existing schema to seed into")
-        _check_target(conn, reset)
+        with _target_locks():
+            _check_target(conn, reset)
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {0} CASCADE; CREATE SCHEMA {0}").format(sql.Identifier(STAGING)))
         try:
             conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(STAGING)))
             schema.apply(conn, ("tables",))
             with Builder(lambda: _staging_connection(database_url), jobs) as builder:
                 loaded = lambda table: builder.table_loaded(table, statements[table])  # noqa: E731
-                _load(conn, scale, seed, password_hash(password, seed), summary, report, total, loaded)
-                tick = lambda pending: report(f"keys and indexes, {pending} left", total, total)  # noqa: E731
-                builder.wait(tick)
+                _load(conn, scale, seed, password_hash(password, seed), summary, report, total, loaded, builder.check)
+                builder.wait(lambda pending: report(f"indexes, {pending} left", total, total))
                 report("constraints", total, total)
                 conn.execute(schema.sql("constraints"))
-                for name, validation in schema.validations(conn):
-                    builder.run("constraints", name, validation)
-                builder.wait(tick)
+                for table, validation in schema.validations(conn):
+                    builder.run("constraints", f"foreign keys of {table}", validation)
+                builder.wait(lambda pending: report(f"foreign keys, {pending} left", total, total))
             summary.seconds.update(builder.seconds)
             summary.statement_seconds = builder.statement_seconds
             report("publishing", total, total)
-            _publish(conn, target, reset)
+            summary.total_bytes = _publish(conn, target, reset)
         except BaseException:
             _drop_staging(conn, database_url)
             raise
-        summary.total_bytes = conn.execute(
-            """SELECT sum(pg_total_relation_size(format('%%I.%%I', %s::text, name)::regclass))::bigint
-               FROM unnest(%s::text[]) AS name""",
-            (target, list(schema.TABLES)),
-        ).fetchone()[0]
     summary.total_seconds = time.perf_counter() - started
     return summary
 
@@ -215,9 +221,13 @@ def password_hash(password: str, seed: int) -> str:
 
 def _load(
     conn: psycopg.Connection, scale: float, seed: int, password_hash: str,
-    summary: Summary, report: Progress, total: int, loaded: Callable[[str], None],
+    summary: Summary, report: Progress, total: int, loaded: Callable[[str], None], check: Callable[[], None],
 ) -> None:
-    """Stream every generated table into COPY, one transaction each, timing Python's share and the server's wait apart."""
+    """Stream every generated table into COPY, one transaction each, timing Python's share and the server's wait apart.
+
+    `loaded` hands a committed table to the builder; `check` raises a build's
+    failure, so a failed index stops the load at the next chunk.
+    """
     done = 0
     generating = waiting = 0.0
     tables = generate(scale, seed, password_hash)
@@ -242,6 +252,7 @@ def _load(
                     if item is None:
                         break
                     rows, data = item
+                    check()
                     began = time.perf_counter()
                     copy.write(data)
                     waiting += time.perf_counter() - began
@@ -255,8 +266,13 @@ def _load(
     summary.seconds["copy"] = waiting
 
 
-def _publish(conn: psycopg.Connection, target: str, reset: bool) -> None:
-    """Move identity sequences past the loaded ids, then the tables into `target`, atomically."""
+def _publish(conn: psycopg.Connection, target: str, reset: bool) -> int:
+    """Move identity sequences past the loaded ids, then the tables into `target`, atomically; returns their bytes.
+
+    The target's tables are locked before they are checked, so the check and
+    the drop see the same state and no application transaction can slip in
+    between (nor deadlock against a lock upgrade).
+    """
     for name in schema.TABLES:
         if name != "scrape_tasks":  # text ids, no sequence
             conn.execute(
@@ -264,18 +280,22 @@ def _publish(conn: psycopg.Connection, target: str, reset: bool) -> None:
                     name=sql.Literal(name), table=sql.Identifier(name)
                 )
             )
-    try:
-        with conn.transaction():
-            conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(target)))
-            _check_target(conn, reset)
-            schema.drop(conn)
-            for name in schema.TABLES:
-                conn.execute(sql.SQL("ALTER TABLE {}.{} SET SCHEMA {}").format(
-                    sql.Identifier(STAGING), sql.Identifier(name), sql.Identifier(target)))
-            conn.execute(sql.SQL("DROP SCHEMA {}").format(sql.Identifier(STAGING)))
-    except psycopg.errors.LockNotAvailable:
-        raise SeedError(f"the old tables stayed locked by another session for {LOCK_TIMEOUT} "
-                        "(a busy backend?); nothing was changed, retry when it is idle") from None
+    with _target_locks(), conn.transaction():
+        conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(target)))
+        existing = [name for name in schema.TABLES if conn.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0]]
+        if existing:
+            conn.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
+                sql.SQL(", ").join(map(sql.Identifier, existing))))
+        _check_target(conn, reset)
+        schema.drop(conn)
+        for name in schema.TABLES:
+            conn.execute(sql.SQL("ALTER TABLE {}.{} SET SCHEMA {}").format(
+                sql.Identifier(STAGING), sql.Identifier(name), sql.Identifier(target)))
+        conn.execute(sql.SQL("DROP SCHEMA {}").format(sql.Identifier(STAGING)))
+        return conn.execute(
+            "SELECT sum(pg_total_relation_size(to_regclass(name)))::bigint FROM unnest(%s::text[]) AS name",
+            (list(schema.TABLES),),
+        ).fetchone()[0]
 
 
 def _drop_staging(conn: psycopg.Connection, database_url: str) -> None:

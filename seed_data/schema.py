@@ -69,14 +69,22 @@ def apply(conn: psycopg.Connection, steps: tuple[str, ...] = STEPS) -> None:
 
 
 def validations(conn: psycopg.Connection) -> list[tuple[str, pgsql.Composed]]:
-    """(name, `ALTER TABLE … VALIDATE CONSTRAINT …`) for each constraint of the current schema still NOT VALID."""
+    """(table, `ALTER TABLE … VALIDATE CONSTRAINT …`) per careerload table with NOT VALID constraints.
+
+    One statement validates all of a table's constraints: two statements on the
+    same table would wait for each other (SHARE UPDATE EXCLUSIVE conflicts with itself).
+    """
     rows = conn.execute(
-        """SELECT c.relname, k.conname FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
-           WHERE NOT k.convalidated AND c.relnamespace = current_schema()::regnamespace ORDER BY 1, 2"""
+        """SELECT c.relname, array_agg(k.conname ORDER BY k.conname) FROM pg_constraint k
+           JOIN pg_class c ON c.oid = k.conrelid
+           WHERE NOT k.convalidated AND c.relnamespace = current_schema()::regnamespace AND c.relname = ANY(%s)
+           GROUP BY c.relname ORDER BY c.relname""",
+        (list(TABLES),),
     ).fetchall()
     return [
-        (name, pgsql.SQL("ALTER TABLE {} VALIDATE CONSTRAINT {}").format(pgsql.Identifier(table), pgsql.Identifier(name)))
-        for table, name in rows
+        (table, pgsql.SQL("ALTER TABLE {} {}").format(pgsql.Identifier(table), pgsql.SQL(", ").join(
+            pgsql.SQL("VALIDATE CONSTRAINT {}").format(pgsql.Identifier(name)) for name in names)))
+        for table, names in rows
     ]
 
 
