@@ -125,12 +125,16 @@ def _staging_connection(database_url: str) -> psycopg.Connection:
     return conn
 
 
+def _present(conn: psycopg.Connection) -> list[str]:
+    """The careerload tables the connection's search_path finds."""
+    return [name for name in schema.TABLES if conn.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0]]
+
+
 def _is_seeded(conn: psycopg.Connection) -> bool:
     """True when any careerload table holds rows (an empty schema from `careerload up` is not)."""
-    present = [name for name in schema.TABLES if conn.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0]]
     return any(
         conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(name))).fetchone()[0]
-        for name in present
+        for name in _present(conn)
     )
 
 
@@ -282,8 +286,7 @@ def _publish(conn: psycopg.Connection, target: str, reset: bool) -> int:
             )
     with _target_locks(), conn.transaction():
         conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(target)))
-        existing = [name for name in schema.TABLES if conn.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0]]
-        if existing:
+        if existing := _present(conn):
             conn.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
                 sql.SQL(", ").join(map(sql.Identifier, existing))))
         _check_target(conn, reset)
