@@ -181,6 +181,18 @@ def test_empty_schema_from_up_is_replaced_without_reset(fresh_database_url: str)
     assert checksums(fresh_database_url)["jobs"] is not None
 
 
+def test_schema_validates_only_its_own_foreign_keys(fresh_database_url: str) -> None:
+    """`careerload up` in a shared schema leaves other applications' NOT VALID constraints alone."""
+    with psycopg.connect(fresh_database_url) as conn:
+        conn.execute("CREATE TABLE other_parent (id int PRIMARY KEY); CREATE TABLE other_child (parent int)")
+        conn.execute("""ALTER TABLE other_child ADD CONSTRAINT other_fk FOREIGN KEY (parent)
+                        REFERENCES other_parent (id) NOT VALID""")
+        schema.apply(conn)
+        validated = dict(conn.execute("SELECT conname, convalidated FROM pg_constraint WHERE contype = 'f'").fetchall())
+    assert validated.pop("other_fk") is False
+    assert len(validated) == 7 and all(validated.values())
+
+
 def test_seeded_database_is_refused_with_one_line(fresh_database_url: str) -> None:
     loader.seed(fresh_database_url, 0.02, 1, "pw")
     before = checksums(fresh_database_url)
