@@ -60,6 +60,8 @@ SESSION_SETTINGS = {"maintenance_work_mem": "1GB", "synchronous_commit": "off", 
 # On the main connection only, so a --reset behind a busy backend fails instead of
 # hanging; build connections wait for each other without a limit.
 LOCK_TIMEOUT = "10s"
+# How long a failed seed waits for its own stuck connection to be terminated (PostgreSQL ≥ 14).
+TERMINATE_TIMEOUT_MS = 5_000
 
 # Called with (step name, rows loaded so far, total rows) after each chunk and step.
 Progress = Callable[[str, int, int], None]
@@ -302,15 +304,24 @@ def _publish(conn: psycopg.Connection, target: str, reset: bool) -> int:
 
 
 def _drop_staging(conn: psycopg.Connection, database_url: str) -> None:
-    """Best effort, on the way out of a failed seed: the target was never touched, only staging is left."""
+    """Best effort, on the way out of a failed seed: the target was never touched, only staging is left.
+
+    A Ctrl-C can stop the main connection mid-protocol, inside a COPY whose
+    transaction still locks the staging table it was loading: a DROP from
+    another connection would wait for that lock forever. So a connection that
+    cannot roll back is terminated from a new one (the same role may do so),
+    which also frees the advisory lock; if another seed queued on that lock
+    gets it first, staging is its business and left alone.
+    """
     drop = sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(STAGING))
-    try:
-        if conn.info.transaction_status != TransactionStatus.IDLE:
+    if not conn.closed and conn.info.transaction_status != TransactionStatus.ACTIVE:  # not mid-command
+        with contextlib.suppress(psycopg.Error):
             conn.rollback()
-        conn.execute(drop)
-    except psycopg.Error:
-        try:
-            with psycopg.connect(database_url, connect_timeout=CONNECT_TIMEOUT_S, autocommit=True) as other:
-                other.execute(drop)
-        except psycopg.Error:
-            pass  # the next seed drops it
+            conn.execute(drop)
+            return
+    with contextlib.suppress(psycopg.Error, SeedError), connect(database_url) as other:
+        other.execute("SELECT set_config('lock_timeout', %s, false)", (LOCK_TIMEOUT,))
+        if not conn.closed:  # else the server ends it by itself
+            other.execute("SELECT pg_terminate_backend(%s, %s)", (conn.info.backend_pid, TERMINATE_TIMEOUT_MS))
+        if other.execute("SELECT pg_try_advisory_lock(%s)", (ADVISORY_LOCK_KEY,)).fetchone()[0]:
+            other.execute(drop)  # the next seed drops it otherwise

@@ -11,11 +11,13 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.copy import QueuedLibpqWriter
 
 from seed_data import loader, schema
 from seed_data.generators import JOB_STATUSES, fingerprint, row_counts
@@ -290,6 +292,39 @@ def test_ctrl_c_rolls_back(fresh_database_url: str, during: str) -> None:
         # The build connections were cancelled and closed, not left running.
         assert one(conn, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()") == 1
     assert not staging_exists(fresh_database_url)
+
+
+class CtrlCWhileDraining(QueuedLibpqWriter):
+    """A Ctrl-C landing while the seed waits for the COPY writer to drain: the connection stays inside COPY."""
+
+    def finish(self, exc: BaseException | None = None) -> None:
+        if exc is not None:
+            return super().finish(exc)
+        self.write(b"")  # an empty buffer ends the writer thread, like psycopg's own finish() does
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_mid_copy_protocol_does_not_hang(fresh_database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stuck connection, whose transaction locks a staging table, is terminated before staging is dropped."""
+    monkeypatch.setattr(loader, "QueuedLibpqWriter", CtrlCWhileDraining)
+    raised: list[BaseException] = []
+
+    def seed() -> None:
+        try:
+            loader.seed(fresh_database_url, 0.02, 1, "pw", jobs=2)
+        except BaseException as exc:  # noqa: BLE001 - looked at below
+            raised.append(exc)
+
+    # A thread, so a hang fails the test (the fixture's forced DROP DATABASE then ends it).
+    seeding = threading.Thread(target=seed, daemon=True)
+    seeding.start()
+    seeding.join(timeout=60)
+    assert not seeding.is_alive(), "the interrupted seed hung"
+    assert [type(exc) for exc in raised] == [KeyboardInterrupt]
+    assert not staging_exists(fresh_database_url)
+    with psycopg.connect(fresh_database_url) as conn:
+        assert not schema.exists(conn)
+        assert one(conn, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()") == 1
 
 
 def closed_port() -> int:
