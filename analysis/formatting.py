@@ -52,6 +52,13 @@ def scrape_sentence(scrape: dict[str, Any] | None) -> str | None:
             f"(dedup rate {ratio(scrape['dedup_rate'])}).")
 
 
+def lost_worker_lines(run: dict[str, Any]) -> list[str]:
+    """One sentence per worker lost mid-run, from run.json `lost_workers` (empty for runs that lost none)."""
+    return [f"Worker {w['worker']}{' (' + w['node'] + ')' if w.get('node') else ''} was lost at {w['at']}"
+            f"{': ' + w['reason'] if w.get('reason') else ''}; its users stopped there."
+            for w in run.get("lost_workers") or []]
+
+
 def endpoint_label(row: dict[str, Any]) -> str:
     return f"{row['method']} {row['name']}" if row.get("method") else row["name"]
 

@@ -87,10 +87,8 @@ def render(summary: Summary, charts: list[Chart]) -> str:
                  f'{escape(str(summary.window["end"]))} ({escape(summary.window["source"])}).</p>')
     for note in summary.notes:
         parts.append(f'<p class="note">{escape(note)}</p>')
-    # distributed runs (issue 7): workers lost mid-run, from run.json lost_workers
-    from analysis.markdown import lost_worker_lines
-
-    parts.extend(f'<p class="lost-worker">{_status("WARN")} {escape(line)}</p>' for line in lost_worker_lines(summary.run))
+    parts.extend(f'<p class="lost-worker">{_status("WARN")} {escape(line)}</p>'
+                 for line in fmt.lost_worker_lines(summary.run))
 
     parts.append("<h2>Thresholds</h2>")
     if summary.thresholds:

@@ -31,19 +31,6 @@ def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
-# --- distributed runs (issue 7): workers lost mid-run, from run.json lost_workers -----------------
-
-
-def lost_worker_lines(run: dict[str, Any]) -> list[str]:
-    """One sentence per worker lost mid-run (empty for runs that lost none)."""
-    return [f"Worker {w['worker']}{' (' + w['node'] + ')' if w.get('node') else ''} was lost at {w['at']}"
-            f"{': ' + w['reason'] if w.get('reason') else ''}; its users stopped there."
-            for w in run.get("lost_workers") or []]
-
-
-# --------------------------------------------------------------------------------------------------
-
-
 def render(summary: Summary) -> str:
     agg = summary.aggregate
     missed = sum(1 for r in summary.thresholds if COUNTS_AS[r["status"]] != PASS)
@@ -55,7 +42,7 @@ def render(summary: Summary) -> str:
         f"p95 {fmt.ms(agg['p95_ms'])} ms (percentiles from the {summary.percentile_source}).",
         "",
     ]
-    lines += [f"> ⚠️ {line}" for line in lost_worker_lines(summary.run)] + ([""] if summary.run.get("lost_workers") else [])
+    lines += [f"> ⚠️ {line}" for line in fmt.lost_worker_lines(summary.run)] + ([""] if summary.run.get("lost_workers") else [])
     if summary.thresholds:
         lines += _table(
             ["", "metric", "scope", "target", "critical", "observed"],

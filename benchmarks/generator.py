@@ -59,12 +59,13 @@ if VARIANT:  # imported by Locust as the locustfile of one variant
 else:  # the benchmark driver
     import argparse
     import json
-    import socket
     import statistics
     import subprocess
     import sys
     import tempfile
     from pathlib import Path
+
+    from careerload.processes import free_port
 
     HERE = Path(__file__).resolve()
     REPO = HERE.parent.parent
@@ -137,9 +138,7 @@ server.serve_forever()
                 proc = locust(variant, host, seconds, users, run_dir)
                 proc.wait(timeout=seconds + 60)
                 return requests_per_second(variant)
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                port = s.getsockname()[1]
+            port = free_port()
             master = locust(variant, host, seconds, users, run_dir, "master", port, workers)
             children = [locust(variant, host, seconds, users, run_dir, "worker", port, log_to=log_to)
                         for _ in range(workers)]

@@ -475,9 +475,9 @@ def analyse(run_dir: Path) -> dict[str, Any] | None:
 
 
 def verdict_table(result: dict[str, Any]) -> list[str]:
-    rows = [("STATUS", "METRIC", "SCOPE", "OBSERVED", "TARGET", "CRITICAL")]
     from analysis.formatting import metric_value
 
+    rows = [("STATUS", "METRIC", "SCOPE", "OBSERVED", "TARGET", "CRITICAL")]
     for row in result["thresholds"]:
         metric = row["metric"]
         rows.append((row["status"], metric, row["scope"], metric_value(metric, row["observed"]),

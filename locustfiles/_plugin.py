@@ -362,7 +362,7 @@ def _announce_waiting(runner: MasterRunner, expected: int, status_line: bool) ->
 def _track_workers(runner: MasterRunner) -> None:
     """Record the workers that took part, and those lost while the test runs (missing heartbeat, or quit)."""
     for client_id, client in list(runner.clients.items()):
-        worker = f"w{runner.get_worker_index(client_id)}"
+        worker = _worker_of(runner, client_id)
         RUN.workers.add(worker)
         RUN.nodes[worker] = client_id
         if client.state == "missing":

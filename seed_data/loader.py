@@ -38,6 +38,7 @@ from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 from psycopg.pq import TransactionStatus
 
+from careerload.cli import first_line
 from seed_data import schema
 from seed_data.builder import Builder
 from seed_data.generators import generate, row_counts
@@ -114,7 +115,7 @@ def connect(database_url: str) -> psycopg.Connection:
     try:
         conn = psycopg.connect(database_url, connect_timeout=CONNECT_TIMEOUT_S, autocommit=True)
     except psycopg.Error as exc:
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0].removeprefix("connection failed: ")
+        reason = first_line(exc).removeprefix("connection failed: ")
         raise SeedError(f"cannot connect to the database: {reason}") from None
     for name, value in SESSION_SETTINGS.items():
         conn.execute("SELECT set_config(%s, %s, false)", (name, value))

@@ -15,12 +15,12 @@ import shutil
 import signal
 import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from careerload.runner import stop_child
 from careerload.stack import Stack, find_redis_server
 from test_personas_support import CLI, REPO, careerload, seed_accounts
 
@@ -69,15 +69,10 @@ def cmdline(pid: int) -> str:
 
 
 def stop(proc: subprocess.Popen, timeout: float = 20) -> None:
-    """Stop one child by its PID: SIGINT, then SIGTERM, then SIGKILL."""
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
-        if proc.poll() is not None:
-            return
-        proc.send_signal(sig)
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timeout = 5
+    """Stop one child by its PID: SIGINT, then (careerload's own escalation) SIGTERM, then SIGKILL."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+    stop_child(proc, timeout)
 
 
 # ---------------------------------------------------------------------------- local workers
@@ -225,19 +220,6 @@ def _in(ns: str, argv: list[str], log: Path, env: dict[str, str] | None = None) 
     with open(log, "w") as out:
         return subprocess.Popen(["ip", "netns", "exec", ns, *argv], cwd=REPO, env={**os.environ, **(env or {})},
                                 stdout=out, stderr=subprocess.STDOUT)
-
-
-def _wait_healthy(url: str, procs: list[subprocess.Popen], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert all(p.poll() is None for p in procs), "a backend process died"
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"{url} never answered")
 
 
 def test_master_and_two_workers_in_separate_network_namespaces(

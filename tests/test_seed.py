@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ import psycopg
 import pytest
 from psycopg.copy import QueuedLibpqWriter
 
+from careerload.processes import free_port
 from seed_data import loader, schema
 from seed_data.generators import JOB_STATUSES, fingerprint, row_counts
 from target_api.security import verify_password
@@ -327,12 +327,6 @@ def test_ctrl_c_mid_copy_protocol_does_not_hang(fresh_database_url: str, monkeyp
         assert one(conn, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()") == 1
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.parametrize("command", ["seed_data", "careerload"])
 @pytest.mark.parametrize("scale", ["0", "-1", "nan"])
 def test_bad_scale_is_one_line_exit_2(command: str, scale: str) -> None:
@@ -351,7 +345,7 @@ def test_bad_jobs_is_one_line_exit_2(command: str) -> None:
 @pytest.mark.parametrize("command", ["seed_data", "careerload"])
 def test_unreachable_database_is_one_line_exit_2(command: str) -> None:
     began = time.monotonic()
-    result = run_cli("--database-url", f"postgresql://nobody@127.0.0.1:{closed_port()}/x", "--scale", "1", command=command)
+    result = run_cli("--database-url", f"postgresql://nobody@127.0.0.1:{free_port()}/x", "--scale", "1", command=command)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "cannot connect to the database" in result.stderr
     assert time.monotonic() - began < 20
