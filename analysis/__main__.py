@@ -3,8 +3,8 @@
 import argparse
 import sys
 
-from careerload.cli import UsageError
-from careerload.cmd_report import add_arguments, run
+from analysis.cli import add_arguments, run
+from foundation.errors import UsageError
 
 
 def main(argv: list[str] | None = None) -> int:

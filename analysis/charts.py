@@ -20,6 +20,7 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
+from analysis.compare import IMPROVEMENT, NOISE, PERCENTILE_METRICS, REGRESSION, TOO_FEW  # noqa: E402
 from analysis.formatting import endpoint_label  # noqa: E402
 from analysis.stats import TIMELINE_QUANTILES, Distribution, RunStats, Timeline  # noqa: E402
 from analysis.summary import Summary  # noqa: E402
@@ -30,6 +31,7 @@ STATUS_COLOURS = {"PASS": "#4c78a8", "NO_DATA": "#9d9d9d", WARN: "#f2a900", FAIL
 LEVEL_STYLE = {"target": {"color": "#f2a900", "linestyle": "--"}, "critical": {"color": "#d62728", "linestyle": "-"}}
 LOG_SCALE_SPREAD = 30  # endpoint p95s further apart than this are drawn on a log axis
 HEADROOM = 1.15  # space above the highest point for the legend
+FLAG_COLOURS = {REGRESSION: "#d62728", IMPROVEMENT: "#2ca02c", NOISE: "#9d9d9d", TOO_FEW: "#dddddd"}
 QUANTILE_COLOURS = {"p50": "#4c78a8", "p95": "#f58518", "p99": "#e45756"}
 
 
@@ -334,8 +336,6 @@ def report_charts(summary: Summary, stats: RunStats, charts_dir: Path) -> list[C
 
 def comparison_chart(rows: list[dict[str, Any]], tolerance: float, path: Path) -> Chart:
     """Relative change of p50/p95/p99 per endpoint with bootstrap intervals, bars coloured by flag."""
-    from analysis.compare import FLAG_COLOURS, PERCENTILE_METRICS  # compare draws through this module
-
     fig = Figure(figsize=(13, max(3.0, 0.32 * len(rows) + 1.8)))
     axes = fig.subplots(1, len(PERCENTILE_METRICS), sharey=True)
     y = np.arange(len(rows))

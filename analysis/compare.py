@@ -41,14 +41,13 @@ throughput *drop* beyond the tolerance is a regression.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from analysis.load import AGGREGATED, RunData, RunDirError, load_run_dir
+from analysis.load import AGGREGATED, RunData, RunDirError
 from analysis.stats import (
     PERCENTILE_METHOD,
     PERCENTILES,
@@ -57,13 +56,11 @@ from analysis.stats import (
     nearest_rank_index,
     real_requests,
 )
-from careerload import rundir
+from foundation import rundir
 
 PERCENTILE_METRICS = ("p50", "p95", "p99")
 METRICS = (*PERCENTILE_METRICS, "rps")
 REGRESSION, IMPROVEMENT, NOISE, TOO_FEW = "regression", "improvement", "noise", "too few samples"
-FLAG_COLOURS = {REGRESSION: "#d62728", IMPROVEMENT: "#2ca02c", NOISE: "#9d9d9d", TOO_FEW: "#dddddd"}
-FLAG_ICONS = {REGRESSION: "❌", IMPROVEMENT: "✅", NOISE: "➖", TOO_FEW: "·"}
 MIN_SAMPLES = 30
 DEFAULT_TOLERANCE = 0.05
 DEFAULT_CONFIDENCE = 0.95
@@ -72,9 +69,6 @@ BLOCK_S = 10.0         # block length: a burst, pause or refill shorter than thi
 MIN_BLOCKS = 20        # short runs get shorter blocks, so that there are enough blocks to resample
 BIN_WIDTH = 0.002      # relative width of the latency bins the replicates are counted in (0.2 %)
 BIN_FLOOR_MS = 0.01    # response times below this share the grid's first bin
-COMPARISON_MD = "comparison.md"
-COMPARISON_JSON = "comparison.json"
-COMPARISON_CHART = "comparison.png"
 
 
 @dataclass
@@ -260,21 +254,3 @@ def compare(base: RunData, candidate: RunData, *, tolerance: float = DEFAULT_TOL
         "only_in_base": sorted(set(base_samples) - set(cand_samples)),
         "only_in_candidate": sorted(set(cand_samples) - set(base_samples)),
     }
-
-
-def run_compare(base_dir: str | Path, candidate_dir: str | Path, *, out_dir: str | Path | None = None,
-                tolerance: float = DEFAULT_TOLERANCE, confidence: float = DEFAULT_CONFIDENCE,
-                resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> tuple[dict[str, Any], list[Path]]:
-    """Compare two run directories and write comparison.json, comparison.md and charts/comparison.png."""
-    from analysis import charts, markdown
-
-    result = compare(load_run_dir(base_dir), load_run_dir(candidate_dir), tolerance=tolerance,
-                     confidence=confidence, resamples=resamples, seed=seed)
-    out = Path(out_dir) if out_dir is not None else Path(candidate_dir)
-    (out / rundir.CHARTS_DIR).mkdir(parents=True, exist_ok=True)
-    chart = charts.comparison_chart(result["endpoints"], tolerance, out / rundir.CHARTS_DIR / COMPARISON_CHART)
-    json_path = out / COMPARISON_JSON
-    json_path.write_text(json.dumps(result, indent=2) + "\n")
-    md_path = out / COMPARISON_MD
-    md_path.write_text(markdown.render_comparison(result, f"{rundir.CHARTS_DIR}/{COMPARISON_CHART}"), encoding="utf-8")
-    return result, [json_path, md_path, chart.path]

@@ -32,11 +32,10 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from analysis.server import STATEMENTS_CSV, read_snapshots, statement_increments
+from analysis.server import read_snapshots, statement_increments
 from analysis.server import top_statements as server_top_statements
-from careerload.cli import first_line
-from careerload.rundir import SERVER_DIR
-from careerload.snapshots import STATEMENT_COLUMNS
+from foundation.errors import first_line
+from foundation.rundir import SERVER_DIR, STATEMENT_COLUMNS, STATEMENTS_CSV
 
 EXPLAIN_MD = "explain.md"
 # EXPLAIN ANALYZE runs the statement: a runaway plan is reported, not waited for.

@@ -7,7 +7,7 @@ silently wrong numbers:
 
 - a file that does not end with a newline was cut mid-line (the writer died or
   the copy is partial): "truncated";
-- a raw request log whose header is not `careerload.rundir.REQUEST_LOG_COLUMNS`,
+- a raw request log whose header is not `foundation.rundir.REQUEST_LOG_COLUMNS`,
   or a Locust CSV without Locust's columns, is "truncated or not ..." as well;
 - a Locust `_stats.csv` without its final "Aggregated" row was cut between rows.
 
@@ -34,9 +34,9 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from analysis.server import read_server
-from careerload import rundir
+from foundation import rundir
 
-# The raw log's columns the analysis reads, with their dtypes (see careerload/rundir.py);
+# The raw log's columns the analysis reads, with their dtypes (see foundation/rundir.py);
 # `size` and `worker` are not used and not read.
 REQUEST_LOG_DTYPES: dict[str, str] = {
     "ts": "float64",

@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from analysis import formatting as fmt
+from analysis.compare import IMPROVEMENT, METRICS, NOISE, REGRESSION, TOO_FEW
 from analysis.summary import Summary
 from scenarios.thresholds import COUNTS_AS, NO_DATA, PASS
 
 ICONS = {"PASS": "✅", "WARN": "⚠️", "FAIL": "❌", "NO_DATA": "➖"}
+FLAG_ICONS = {REGRESSION: "❌", IMPROVEMENT: "✅", NOISE: "➖", TOO_FEW: "·"}
 SLOWEST = 10
 TOP_FAILURES = 5
 
@@ -89,8 +91,6 @@ def write(summary: Summary, path: Path) -> Path:
 
 def render_comparison(comparison: dict[str, Any], chart_name: str | None) -> str:
     """comparison.md: one table per percentile plus throughput, regressions first."""
-    from analysis.compare import FLAG_ICONS, METRICS
-
     rows = comparison["endpoints"]
     regressions = comparison["regressions"]
     lines = [

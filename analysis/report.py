@@ -15,7 +15,7 @@ from analysis import charts, html, junit, markdown, summary as summary_mod, verd
 from analysis.load import RunData, load_locust_csv, load_run_dir
 from analysis.stats import RunStats, compute
 from analysis.summary import Summary
-from careerload import rundir
+from foundation import rundir
 from scenarios.thresholds import Threshold
 
 

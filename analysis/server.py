@@ -51,14 +51,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from careerload import rundir
-from careerload.snapshots import CONNECTION_COLUMNS, PROCESS_COLUMNS, REDIS_COLUMNS, STATEMENT_COLUMNS
+from foundation import rundir
+from foundation.rundir import (
+    CONNECTION_COLUMNS, CONNECTIONS_CSV, PROCESS_COLUMNS, PROCESS_CSV, REDIS_COLUMNS, REDIS_CSV, STATEMENT_COLUMNS,
+    STATEMENTS_CSV,
+)
 from scenarios.thresholds import TOP_STATEMENTS, Threshold
 
-REDIS_CSV = "redis.csv"
-STATEMENTS_CSV = "pg_statements.csv"
-CONNECTIONS_CSV = "pg_connections.csv"
-PROCESS_CSV = "process.csv"
 # Transaction control and session commands: not queries one can index or EXPLAIN, left out of the top list.
 UTILITY = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SET|SHOW|RESET|DISCARD|DEALLOCATE|PREPARE)\b",
                      re.IGNORECASE)

@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from careerload import rundir
+from foundation import rundir
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def iso(epoch: float) -> str:
 def write_run_json(run_dir: Path, *, scenario: str, start: float, end: float,
                    thresholds: list[dict[str, Any]], host: str = "http://127.0.0.1:8000",
                    workers: tuple[str, ...] = ("local",)) -> Path:
-    """run.json with every key of `careerload.rundir.RUN_JSON_KEYS`."""
+    """run.json with every key of `foundation.rundir.RUN_JSON_KEYS`."""
     run = {
         "scenario": scenario,
         "scenario_file": None,

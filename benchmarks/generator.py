@@ -65,7 +65,7 @@ else:  # the benchmark driver
     import tempfile
     from pathlib import Path
 
-    from careerload.processes import free_port
+    from foundation.processes import free_port
 
     HERE = Path(__file__).resolve()
     REPO = HERE.parent.parent

@@ -16,6 +16,8 @@ import argparse
 import importlib
 import sys
 
+from foundation.errors import UsageError
+
 # Command modules, in the order `careerload --help` lists them.
 COMMAND_MODULES = (
     "careerload.cmd_up",
@@ -29,16 +31,6 @@ COMMAND_MODULES = (
     "careerload.cmd_compare",
     "careerload.cmd_explain",
 )
-
-
-class UsageError(Exception):
-    """An error the user can fix; printed as one line, exit code 2."""
-
-
-def first_line(exc: BaseException) -> str:
-    """An exception's first line (drivers like psycopg add detail lines), or its type's name."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from careerload.cli import UsageError
+from foundation.errors import UsageError
 
 HELP = "compare a candidate run with a baseline: regression, improvement or noise per endpoint"
 
@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analysis.compare import run_compare
+    from analysis.compare_report import run_compare
     from analysis.load import RunDirError
 
     if args.resamples < 100:

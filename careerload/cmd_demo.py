@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from scenarios.loader import load_scenario
     from scenarios.thresholds import ScenarioError
     from seed_data.loader import SeedError, seed
-    from seed_data.logins import seed_password
+    from foundation.logins import seed_password
 
     started = time.monotonic()
     try:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from careerload.cli import UsageError
-from careerload.rundir import SERVER_DIR
+from foundation.errors import UsageError
+from foundation.rundir import SERVER_DIR
 from careerload.stack import check_database
 
 

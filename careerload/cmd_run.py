@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from careerload.cli import UsageError
+from foundation.errors import UsageError
 
 
 def worker_count(text: str) -> int:

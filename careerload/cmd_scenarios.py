@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from careerload.cli import UsageError
+from foundation.errors import UsageError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

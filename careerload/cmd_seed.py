@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from careerload.cli import UsageError
+from foundation.errors import UsageError
 from seed_data.cli import add_arguments, run
 from seed_data.loader import SeedError
 

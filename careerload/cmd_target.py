@@ -15,7 +15,7 @@ import sys
 import psycopg
 import pydantic
 
-from careerload.cli import UsageError, first_line
+from foundation.errors import UsageError, first_line
 from careerload.stack import ensure_port_free
 
 

@@ -21,7 +21,7 @@ import signal
 import subprocess
 import sys
 
-from careerload.cli import UsageError
+from foundation.errors import UsageError
 from careerload.cmd_run import worker_count
 
 

@@ -44,16 +44,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from careerload import rundir
-from careerload.cli import first_line
-from careerload.processes import die_with_parent, free_port
+from foundation import rundir
+from foundation.rundir import STATUS_PREFIX
+from foundation.errors import first_line
+from foundation.processes import die_with_parent, free_port
 from careerload.snapshots import ServerSnapshots, login_token
 from scenarios.loader import Scenario, load_scenario
 from scenarios.thresholds import COUNTS_AS, FAIL, PASS, ScenarioError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOCUSTFILES = REPO_ROOT / "locustfiles"
-STATUS_PREFIX = "[careerload] "  # what locustfiles._plugin prints before each status line
 LOCUST_LOG = "locust.log"  # the master's own output (and workers' in locust-w<N>.log)
 PREFLIGHT_TIMEOUT_S = 3.0
 DEFAULT_MASTER_PORT = 5557  # Locust's; what remote workers and firewalls expect

@@ -34,15 +34,12 @@ import psutil
 import psycopg
 import redis
 
-from careerload.cli import first_line
-from careerload.rundir import SERVER_DIR
+from foundation.errors import first_line
+from foundation.rundir import (
+    CONNECTION_COLUMNS, CONNECTIONS_CSV, PROCESS_COLUMNS, PROCESS_CSV, REDIS_COLUMNS, REDIS_CSV, SERVER_DIR,
+    STATEMENT_COLUMNS, STATEMENTS_CSV,
+)
 
-REDIS_COLUMNS = ("ts", "keyspace_hits", "keyspace_misses", "evicted_keys", "ops_per_sec", "used_memory",
-                 "app_hits", "app_misses", "app_errors")
-STATEMENT_COLUMNS = ("ts", "queryid", "query", "calls", "total_ms", "mean_ms", "rows", "shared_blks_hit",
-                     "shared_blks_read")
-CONNECTION_COLUMNS = ("ts", "total", "active", "idle", "idle_in_transaction")
-PROCESS_COLUMNS = ("ts", "pids", "cpu_percent", "rss_bytes")
 
 STATEMENTS_SQL = """
 SELECT s.queryid, left(s.query, 2000), s.calls, s.total_exec_time, s.mean_exec_time, s.rows,
@@ -119,16 +116,16 @@ class ServerSnapshots:
             return
         self.dir.mkdir(parents=True, exist_ok=True)
         if self.redis_url or self.target_url:
-            self._logs["redis"] = _CsvLog(self.dir / "redis.csv", REDIS_COLUMNS)
+            self._logs["redis"] = _CsvLog(self.dir / REDIS_CSV, REDIS_COLUMNS)
         if self.redis_url:
             self._redis = redis.Redis.from_url(self.redis_url, socket_timeout=2, socket_connect_timeout=2)
         if self.database_url:
-            self._logs["statements"] = _CsvLog(self.dir / "pg_statements.csv", STATEMENT_COLUMNS)
-            self._logs["connections"] = _CsvLog(self.dir / "pg_connections.csv", CONNECTION_COLUMNS)
+            self._logs["statements"] = _CsvLog(self.dir / STATEMENTS_CSV, STATEMENT_COLUMNS)
+            self._logs["connections"] = _CsvLog(self.dir / CONNECTIONS_CSV, CONNECTION_COLUMNS)
         if self.target_url:
             self._pids = local_listener_pids(self.target_url)
             if self._pids:
-                self._logs["process"] = _CsvLog(self.dir / "process.csv", PROCESS_COLUMNS)
+                self._logs["process"] = _CsvLog(self.dir / PROCESS_CSV, PROCESS_COLUMNS)
         self.snapshot()
         self._thread = threading.Thread(target=self._loop, name="server-snapshots", daemon=True)
         self._thread.start()
@@ -214,7 +211,7 @@ def login_token(target_url: str, email: str | None = None, password: str | None 
     By default the first seeded user's (`user1@careerload.test`, the seed's
     password): the account every persona pool starts from.
     """
-    from seed_data.logins import seed_email, seed_password
+    from foundation.logins import seed_email, seed_password
 
     email = email or seed_email(1)
     password = password if password is not None else seed_password()

@@ -42,8 +42,9 @@ from typing import IO
 import psycopg
 import redis
 
-from careerload.cli import UsageError, first_line
-from careerload.processes import LOOPBACK as HOST, die_with_parent, free_port
+from foundation.errors import UsageError, first_line
+from foundation.processes import LOOPBACK as HOST, die_with_parent, free_port
+from foundation.urls import redact
 from seed_data import schema
 
 PG_SUPERUSER = "careerload"
@@ -203,15 +204,6 @@ def check_database(url: str, timeout: int = 3) -> None:
             conn.execute("SELECT 1")
     except psycopg.Error as exc:
         raise StackError(f"database {redact(url)} does not answer ({first_line(exc)}); start it or fix the URL") from None
-
-
-def redact(url: str) -> str:
-    """The URL without its password, for messages."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        return f"{scheme}://{creds.split(':', 1)[0]}@{host}"
-    return url
 
 
 def prepare_database(url: str, apply_schema: bool = True) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from locust import events
 
 from scenarios.loader import builtin_names
-from seed_data.logins import DEFAULT_PASSWORD, PASSWORD_ENV
+from foundation.logins import DEFAULT_PASSWORD, PASSWORD_ENV
 
 DEFAULT_SEED_USERS = 100
 

@@ -50,7 +50,6 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import urlsplit, urlunsplit
 
 import gevent
 import locust
@@ -59,7 +58,9 @@ from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 from locust.stats import RequestStats
 
-from careerload import rundir
+from foundation import rundir
+from foundation.rundir import STATUS_PREFIX
+from foundation.urls import redact
 from locustfiles import _options  # noqa: F401  (registers the command line options)
 from locustfiles._pacing import ArrivalPacer
 from locustfiles._pools import AccountPool
@@ -70,7 +71,6 @@ from scenarios.thresholds import FAIL, ScenarioError
 
 log = logging.getLogger("careerload")
 
-STATUS_PREFIX = "[careerload] "
 # A critical limit counts as "clearly broken" once it fails this many checks in a row.
 ABORT_CONSECUTIVE_FAILS = 2
 WATCH_INTERVAL_S = 1.0
@@ -188,17 +188,6 @@ def _now_iso() -> str:
 
 def _worker_id(runner: Any) -> str:
     return f"w{runner.worker_index}" if isinstance(runner, WorkerRunner) else "local"
-
-
-def _redact(url: str) -> str:
-    """A database URL without its password, for run.json."""
-    if not url:
-        return ""
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
 
 
 # ---------------------------------------------------------------------------- init
@@ -523,7 +512,7 @@ def write_run_json(environment: Environment, result: dict[str, Any]) -> Path:
         "options": {
             "scenario": options.scenario_file or options.scenario, "time_scale": options.time_scale,
             "peak_users": options.peak_users or None, "think_time_scale": options.think_time_scale,
-            "seed_users": options.seed_users, "database_url": _redact(options.database_url),
+            "seed_users": options.seed_users, "database_url": redact(options.database_url),
             "headless": bool(options.headless), "master": bool(options.master),
             "expect_workers": options.expect_workers if options.master else 0,
             "on_worker_loss": options.on_worker_loss,

@@ -12,7 +12,7 @@ import itertools
 import random
 from dataclasses import dataclass, field
 
-from seed_data.logins import SEED_EMAIL_DOMAIN, seed_email
+from foundation.logins import SEED_EMAIL_DOMAIN, seed_email
 
 # Per account, how many recent job ids to read: enough to spread detail reads
 # over cold and cached entries without loading a power user's 10k+ ids.

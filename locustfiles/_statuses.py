@@ -1,9 +1,8 @@
 """Which statuses the personas filter by: values the data holds, about as often as it holds them.
 
 A filter on a status no row has is a cheap empty index lookup, which makes the
-filtered endpoints look faster than they are. The vocabularies are the
-backend's (target_api.schemas), restricted to what the seed writes, with the
-seed's weights (seed_data.generators); a persona that has read its own
+filtered endpoints look faster than they are. The vocabularies and the
+seed's weights are foundation.statuses; a persona that has read its own
 `/jobs/stats` weights by its own counts instead, which also covers data the
 seed did not write.
 """
@@ -12,7 +11,7 @@ from __future__ import annotations
 
 import random
 
-from seed_data.generators import APPLICATION_STATUS, JOB_STATUS_SHARE
+from foundation.statuses import APPLICATION_STATUS, JOB_STATUS_SHARE
 
 # An application's status follows its job's (the seed writes one per applied job),
 # so each application status weighs what its job statuses weigh together.

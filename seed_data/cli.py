@@ -11,7 +11,7 @@ import os
 import sys
 
 from seed_data.loader import DEFAULT_JOBS, SeedError, Summary, seed
-from seed_data.logins import DEFAULT_PASSWORD, seed_password
+from foundation.logins import DEFAULT_PASSWORD, seed_password
 from seed_data.progress import ProgressBar
 
 

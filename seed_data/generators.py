@@ -27,7 +27,7 @@ from typing import get_args
 import numpy as np
 
 from seed_data import pools as vocab
-from seed_data.logins import seed_email
+from foundation.logins import seed_email
 from seed_data.copytext import (
     DAY,
     NULL,

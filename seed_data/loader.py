@@ -38,7 +38,7 @@ from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 from psycopg.pq import TransactionStatus
 
-from careerload.cli import first_line
+from foundation.errors import first_line
 from seed_data import schema
 from seed_data.builder import Builder
 from seed_data.generators import generate, row_counts

@@ -11,10 +11,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-JobStatus = Literal[
-    "not_applied", "applied", "interviewing", "offer", "rejected", "archived", "accepted", "withdrawn"
-]
-ApplicationStatus = Literal["submitted", "under_review", "interview", "offer", "rejected", "withdrawn"]
+from foundation.statuses import APPLICATION_STATUSES_ACCEPTED, JOB_STATUSES_ACCEPTED
+
+# Literal[tuple] is Literal[*values]: the accepted values are defined once, in foundation.statuses.
+JobStatus = Literal[JOB_STATUSES_ACCEPTED]  # type: ignore[valid-type]
+ApplicationStatus = Literal[APPLICATION_STATUSES_ACCEPTED]  # type: ignore[valid-type]
 ExperienceLevel = Literal["intern", "junior", "mid", "senior", "lead", "principal"]
 CoverLetterStyle = Literal["professional", "enthusiastic", "concise", "creative"]
 

@@ -21,7 +21,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from target_api.activity import log_activity
 from target_api.cache import Cache
-from target_api.fingerprint import job_fingerprint
+from foundation.fingerprint import job_fingerprint
 from target_api.limits import SlotLimit
 from target_api.schemas import ScrapeIn
 from target_api.settings import Settings

@@ -28,7 +28,7 @@ from analysis.stats import PERCENTILES, compute
 from analysis.load import load_run_dir
 from analysis.synthetic import Endpoint, synthesise, write_request_log, write_run_json
 from analysis.verdict import evaluate, verdict
-from careerload import rundir
+from foundation import rundir
 from scenarios.thresholds import ScenarioError, Threshold
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -23,7 +23,7 @@ from analysis.compare import (
 from analysis.stats import nearest_rank_index
 from analysis.synthetic import Endpoint, synthesise, write_request_log, write_run_json
 from careerload import cmd_compare
-from careerload.cli import UsageError
+from foundation.errors import UsageError
 
 START = 1_750_000_000.0
 DURATION = 60.0

@@ -141,7 +141,7 @@ def test_ctrl_c_stops_the_load_and_leaves_a_complete_run_directory(host: str, tm
 
 
 def test_the_web_ui_comes_up_with_the_scenario_picker(host: str, tmp_path: Path) -> None:
-    from careerload.processes import free_port
+    from foundation.processes import free_port
 
     port = free_port()
     proc = subprocess.Popen([*CLI, "run", "smoke", "--host", host, "--web", "--web-port", str(port),

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from psycopg.copy import QueuedLibpqWriter
 
-from careerload.processes import free_port
+from foundation.processes import free_port
 from seed_data import loader, schema
 from seed_data.generators import JOB_STATUSES, fingerprint, row_counts
 from target_api.security import verify_password

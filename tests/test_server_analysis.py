@@ -22,8 +22,8 @@ from analysis import summary as summary_mod
 from analysis.report import analyse, choose_thresholds, report
 from analysis.server import increments, read_server
 from analysis.synthetic import Endpoint, synthesise, write_request_log, write_run_json
-from careerload import rundir
-from careerload.snapshots import CONNECTION_COLUMNS, PROCESS_COLUMNS, REDIS_COLUMNS, STATEMENT_COLUMNS
+from foundation import rundir
+from foundation.rundir import CONNECTION_COLUMNS, PROCESS_COLUMNS, REDIS_COLUMNS, STATEMENT_COLUMNS
 from scenarios.thresholds import ScenarioError, Threshold
 
 START = 1_750_000_000.0

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 import psutil
 import pytest
 
-from careerload.processes import free_port
+from foundation.processes import free_port
 
 CAREERLOAD = [sys.executable, "-m", "careerload"]
 ROOT = Path(__file__).resolve().parents[1]

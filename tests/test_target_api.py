@@ -19,7 +19,7 @@ import httpx
 import psycopg
 import pytest
 
-from target_api.fingerprint import job_fingerprint
+from foundation.fingerprint import job_fingerprint
 from target_api.security import hash_password
 
 PASSWORD = "correct horse battery staple"

@@ -22,7 +22,7 @@ from target_api import cache as ttl
 from target_api.activity import log_activity
 from target_api.cache import user_key
 from target_api.deps import CacheDep, Conn, CurrentUser, PageNumber, PageSize, Pool
-from target_api.fingerprint import job_fingerprint
+from foundation.fingerprint import job_fingerprint
 from target_api.responses import cached_json, fetch_page, json_response
 from target_api.schemas import JobBulkCreate, JobCreate, JobStatus, JobUpdate
 

@@ -1,9 +1,9 @@
 """Job fingerprints: the identity of a posting across sources and re-posts.
 
-Must equal `seed_data.generators.fingerprint` (md5 of the stripped, lower-cased
-company|title|location), because the scraper deduplicates against seeded rows;
-it is repeated here so the backend does not import the seed's numpy/Faker stack.
-tests/test_target_api.py checks that the two agree.
+The seed writes it, the backend's scraper deduplicates against it, and the
+backend recomputes it on every write: one function, so seeded rows and scraped
+postings can never disagree on what a duplicate is. Stdlib only (md5 of the
+stripped, lower-cased company|title|location).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The run directory: file names and the raw request log format, defined once.
 
-`careerload run` writes a run directory; `careerload report` / `compare` read it.
-Both sides import the names below so the format lives in one place.
+`careerload run` and the Locust plugin write a run directory; `careerload report`
+/ `compare` read it. Both sides import the names below so the format lives in
+one place.
 
     results/<scenario>-<UTC timestamp YYYYmmddTHHMMSSZ>/
         run.json                  what ran (see RUN_JSON_KEYS)
@@ -12,7 +13,7 @@ Both sides import the names below so the format lives in one place.
         locust_report.html        Locust's own HTML report
         requests.csv              the raw request log, one row per request (REQUEST_LOG_COLUMNS)
         requests-<worker>.csv     per-worker raw logs in distributed runs (merged into requests.csv)
-        server/                   server-side snapshots (Redis INFO, pg_stat_statements)
+        server/                   server-side snapshots (SERVER_FILES, columns below)
         summary.json report.md report.html junit.xml charts/*.png   written by the analysis
 
 The raw request log is plain CSV with a header line, streamed row by row by a
@@ -66,3 +67,21 @@ RUN_JSON_KEYS = (
     "scenario", "scenario_file", "host", "options", "thresholds", "versions",
     "start", "end", "git_revision", "workers", "lost_workers", "aborted",
 )
+
+# server/: one CSV per source, a header line, one row per snapshot (pg_statements:
+# one row per statement per snapshot). Counters are cumulative as the servers report
+# them; the analysis takes deltas over the run window.
+REDIS_CSV = "redis.csv"
+STATEMENTS_CSV = "pg_statements.csv"
+CONNECTIONS_CSV = "pg_connections.csv"
+PROCESS_CSV = "process.csv"
+REDIS_COLUMNS = ("ts", "keyspace_hits", "keyspace_misses", "evicted_keys", "ops_per_sec", "used_memory",
+                 "app_hits", "app_misses", "app_errors")
+STATEMENT_COLUMNS = ("ts", "queryid", "query", "calls", "total_ms", "mean_ms", "rows", "shared_blks_hit",
+                     "shared_blks_read")
+CONNECTION_COLUMNS = ("ts", "total", "active", "idle", "idle_in_transaction")
+PROCESS_COLUMNS = ("ts", "pids", "cpu_percent", "rss_bytes")
+
+# What the Locust plugin prints before each line `careerload run` relays (live status,
+# waiting for workers), so the runner can tell them from Locust's own output.
+STATUS_PREFIX = "[careerload] "
