@@ -6,6 +6,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 
 COPY pyproject.toml README.md ./
+COPY foundation ./foundation
 COPY careerload ./careerload
 COPY target_api ./target_api
 COPY seed_data ./seed_data

@@ -22,7 +22,7 @@ from matplotlib.patches import Patch  # noqa: E402
 
 from analysis.compare import IMPROVEMENT, NOISE, PERCENTILE_METRICS, REGRESSION, TOO_FEW  # noqa: E402
 from analysis.formatting import endpoint_label  # noqa: E402
-from analysis.stats import TIMELINE_QUANTILES, Distribution, RunStats, Timeline  # noqa: E402
+from analysis.runstats import TIMELINE_QUANTILES, Distribution, RunStats, Timeline  # noqa: E402
 from analysis.summary import Summary  # noqa: E402
 from scenarios.thresholds import FAIL, LATENCY_METRICS, WARN  # noqa: E402
 

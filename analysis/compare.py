@@ -48,14 +48,9 @@ from typing import Any
 import numpy as np
 
 from analysis.load import AGGREGATED, RunData, RunDirError
-from analysis.stats import (
-    PERCENTILE_METHOD,
-    PERCENTILES,
-    endpoint_groups,
-    load_window,
-    nearest_rank_index,
-    real_requests,
-)
+from analysis.percentiles import PERCENTILE_METHOD, PERCENTILES, nearest_rank_index
+from analysis.raw_stats import endpoint_groups, real_requests
+from analysis.window import load_window
 from foundation import rundir
 
 PERCENTILE_METRICS = ("p50", "p95", "p99")

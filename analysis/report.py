@@ -13,7 +13,8 @@ from pathlib import Path
 
 from analysis import charts, html, junit, markdown, summary as summary_mod, verdict
 from analysis.load import RunData, load_locust_csv, load_run_dir
-from analysis.stats import RunStats, compute
+from analysis.runstats import RunStats
+from analysis.stats import compute
 from analysis.summary import Summary
 from foundation import rundir
 from scenarios.thresholds import Threshold

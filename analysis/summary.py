@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from analysis.load import RunData
-from analysis.stats import PERCENTILE_METHOD, RunStats
+from analysis.percentiles import PERCENTILE_METHOD
+from analysis.runstats import RunStats
 from scenarios.thresholds import NO_DATA
 
 # run.json keys shown as the run's parameters, in this order.

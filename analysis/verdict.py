@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.server import observe as server_observe
-from analysis.stats import RunStats
+from analysis.runstats import RunStats
 from scenarios.thresholds import (
     COUNTER_METRICS,
     COUNTS_AS,

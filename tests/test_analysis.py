@@ -24,7 +24,8 @@ import pytest
 
 from analysis.__main__ import main as analysis_main
 from analysis.report import analyse, choose_thresholds, report
-from analysis.stats import PERCENTILES, compute
+from analysis.percentiles import PERCENTILES
+from analysis.stats import compute
 from analysis.load import load_run_dir
 from analysis.synthetic import Endpoint, synthesise, write_request_log, write_run_json
 from analysis.verdict import evaluate, verdict
@@ -426,6 +427,6 @@ def test_the_exploration_notebook_script_runs(run_copy):
     (10, 5, 10),          # almost nothing: one bucket over the run
 ])
 def test_over_time_buckets_are_wide_enough_for_their_percentiles(duration_s: float, requests: int, width: float) -> None:
-    from analysis.stats import choose_bucket
+    from analysis.raw_stats import choose_bucket
 
     assert choose_bucket(duration_s, requests) == width

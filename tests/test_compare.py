@@ -20,7 +20,7 @@ from analysis.compare import (
     block_replicates,
     latency_bins,
 )
-from analysis.stats import nearest_rank_index
+from analysis.percentiles import nearest_rank_index
 from analysis.synthetic import Endpoint, synthesise, write_request_log, write_run_json
 from careerload import cmd_compare
 from foundation.errors import UsageError

@@ -24,7 +24,8 @@ import pandas as pd
 
 from analysis.load import load_run_dir
 from analysis.report import analyse, choose_thresholds
-from analysis.stats import compute, nearest_rank_index
+from analysis.percentiles import nearest_rank_index
+from analysis.stats import compute
 
 
 def pick_run_dir() -> Path:

@@ -1,0 +1,191 @@
+"""Statistics from the raw request log: exact percentiles per endpoint, persona, aggregate and over time.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.counters import scrape_counts
+from analysis.load import AGGREGATED, RunData
+from analysis.percentiles import PERCENTILES, code_dtype, grouped_quantiles
+from analysis.runstats import (
+    DISTRIBUTION_BINS, DISTRIBUTION_ENDPOINTS, PSEUDO_REQUEST_TYPES, SOURCE_RAW, TIMELINE_QUANTILES, Distribution,
+    RunStats, Timeline, endpoint_row, locust_exceptions, pseudo_note,
+)
+from analysis.window import Window, iso_utc
+
+
+# Over-time buckets: the smallest of these widths (seconds) giving at most
+# MAX_BUCKETS points and, on average, at least MIN_BUCKET_SAMPLES requests per
+# bucket, so a busy 1-minute CI run is drawn per second, an hour per 10 s, and a
+# trickle of 5 requests/s per 5 s: a p95 over fewer than 20 samples is just the max.
+BUCKET_WIDTHS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600)
+MAX_BUCKETS = 600
+MIN_BUCKET_SAMPLES = 20
+
+def real_requests(log: pd.DataFrame) -> np.ndarray:
+    """True for each row of the raw log that is a request the backend served (not a PSEUDO_REQUEST_TYPES row)."""
+    types = log["type"].cat
+    pseudo = [code for code, name in enumerate(types.categories) if name in PSEUDO_REQUEST_TYPES]
+    return ~np.isin(types.codes.to_numpy(), pseudo)
+
+
+def _group_rows(rt: np.ndarray, failed: np.ndarray, codes: np.ndarray, labels: list[tuple[str, str | None]],
+                duration_s: float | None) -> list[dict[str, Any]]:
+    ngroups = len(labels)
+    counts = np.bincount(codes, minlength=ngroups)
+    fails = np.bincount(codes[failed], minlength=ngroups)
+    sums = np.bincount(codes, weights=rt, minlength=ngroups)
+    # the nearest-rank 100th percentile is the maximum: one partial sort gives both
+    quantiles = grouped_quantiles(rt, codes, ngroups, (*PERCENTILES.values(), 1.0))
+    return [
+        endpoint_row(name, method, counts[g], int(fails[g]), duration_s, quantiles[g, :-1], quantiles[g, -1], sums[g] / counts[g])
+        for g, (name, method) in enumerate(labels) if counts[g]
+    ]
+
+
+def endpoint_groups(log: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """One integer code per request for its endpoint (type, name), and each code's (name, type)."""
+    types, names = log["type"].cat, log["name"].cat
+    ntypes, nnames = len(types.categories), len(names.categories)
+    combined = types.codes.to_numpy().astype(np.int64) * nnames + names.codes.to_numpy()
+    present = np.flatnonzero(np.bincount(combined, minlength=ntypes * nnames))
+    lookup = np.full(ntypes * nnames, -1, code_dtype(present.size))
+    lookup[present] = np.arange(present.size)
+    labels = [(str(names.categories[p % nnames]), str(types.categories[p // nnames])) for p in present]
+    return lookup[combined], labels
+
+
+def compute_raw(data: RunData, window: Window) -> RunStats:
+    log = data.requests
+    assert log is not None
+    rt = log["rt_ms"].to_numpy(dtype=np.float64)
+    failed = log["ok"].to_numpy() == 0
+    duration = window.duration_s
+
+    endpoint_codes, endpoint_labels = endpoint_groups(log)
+    endpoints = _group_rows(rt, failed, endpoint_codes, endpoint_labels, duration)
+    endpoints.sort(key=lambda row: (row["name"], row["method"]))
+    distributions = _raw_distributions(rt, endpoint_codes, endpoint_labels, endpoints)
+    del endpoint_codes
+
+    # aggregate, personas and timeline: requests only (PSEUDO_REQUEST_TYPES rows have their endpoint rows above)
+    users = log["user"].cat
+    user_codes, ts = users.codes.to_numpy(), log["ts"].to_numpy()
+    real = real_requests(log)
+    pseudo = int(real.size - np.count_nonzero(real))
+    if pseudo:
+        rt, failed, user_codes, ts = rt[real], failed[real], user_codes[real], ts[real]
+    aggregate = _group_rows(rt, failed, np.zeros(rt.size, np.int8), [(AGGREGATED, None)], duration)
+    aggregate_row = aggregate[0] if aggregate else endpoint_row(AGGREGATED, None, 0, 0, duration, np.full(4, np.nan), np.nan, np.nan)
+
+    personas = _group_rows(rt, failed, user_codes, [(str(c), None) for c in users.categories], duration)
+    for row in personas:
+        del row["method"]
+    personas.sort(key=lambda row: row["name"])
+
+    return RunStats(
+        percentile_source=SOURCE_RAW,
+        aggregate=aggregate_row,
+        endpoints=endpoints,
+        personas=personas,
+        failures=_raw_failures(log),
+        exceptions=locust_exceptions(data),
+        window=window,
+        timeline=_raw_timeline(ts, rt, failed, window, data.history),
+        distributions=distributions,
+        notes=[pseudo_note(pseudo)] if pseudo else [],
+        scrape=scrape_counts(data.run),
+    )
+
+
+def _raw_failures(log: pd.DataFrame) -> list[dict[str, Any]]:
+    """Failures grouped by error message, then endpoint: what broke, where, how often, when."""
+    failed = log[log["ok"] == 0]
+    if failed.empty:
+        return []
+    grouped = failed.groupby(["error", "type", "name"], observed=True)["ts"].agg(["size", "min", "max"]).reset_index()
+    grouped = grouped.sort_values("size", ascending=False, kind="stable")
+    return [
+        {"error": str(row.error), "method": str(row.type), "name": str(row.name), "occurrences": int(row.size),
+         "first_seen": iso_utc(row.min), "last_seen": iso_utc(row.max)}
+        for row in grouped.itertuples(index=False)
+    ]
+
+
+def choose_bucket(duration_s: float, requests: int) -> float:
+    """The over-time bucket width for a window and its request count (see BUCKET_WIDTHS)."""
+    for width in BUCKET_WIDTHS:
+        if duration_s / width <= MAX_BUCKETS and (requests * width / duration_s >= MIN_BUCKET_SAMPLES
+                                                  or width >= duration_s):
+            return float(width)
+    return float(BUCKET_WIDTHS[-1])
+
+
+def _users_at(history: pd.DataFrame | None, times: np.ndarray) -> np.ndarray:
+    """Locust's user count (from its history CSV) at each epoch time, NaN where unknown."""
+    if history is None:
+        return np.full(times.size, np.nan)
+    total = history[history["Name"] == AGGREGATED]
+    if total.empty:
+        return np.full(times.size, np.nan)
+    stamps = total["Timestamp"].to_numpy(dtype=float)
+    counts = total["User Count"].to_numpy(dtype=float)
+    index = np.searchsorted(stamps, times, side="right") - 1
+    users = counts[np.clip(index, 0, None)]
+    users[index < 0] = np.nan
+    return users
+
+
+def _raw_timeline(ts: np.ndarray, rt: np.ndarray, failed: np.ndarray, window: Window,
+                  history: pd.DataFrame | None) -> Timeline | None:
+    if not rt.size or window.start is None or window.end is None:
+        return None
+    duration = max(window.end - window.start, 1.0)
+    bucket = choose_bucket(duration, rt.size)
+    nbuckets = max(int(math.ceil(duration / bucket)), 1)
+    codes = np.clip((ts - window.start) // bucket, 0, nbuckets - 1).astype(code_dtype(nbuckets))
+    counts = np.bincount(codes, minlength=nbuckets)
+    fails = np.bincount(codes[failed], minlength=nbuckets)
+    quantiles = grouped_quantiles(rt, codes, nbuckets, tuple(PERCENTILES[k] for k in TIMELINE_QUANTILES))
+    starts = np.arange(nbuckets) * bucket
+    # the last bucket may be shorter than `bucket`: divide by its true width
+    widths = np.minimum(bucket, duration - starts)
+    frame = pd.DataFrame({
+        "t_s": starts,
+        "requests_per_s": counts / widths,
+        "failures_per_s": fails / widths,
+        **{f"{key}_ms": quantiles[:, i] for i, key in enumerate(TIMELINE_QUANTILES)},
+        "users": _users_at(history, window.start + starts + widths),
+    })
+    return Timeline(frame, bucket, SOURCE_RAW)
+
+
+def _raw_distributions(rt: np.ndarray, codes: np.ndarray, labels: list[tuple[str, str | None]],
+                       endpoints: list[dict[str, Any]]) -> list[Distribution]:
+    """Binned CDFs (log-spaced bins) of the slowest endpoints: never plot millions of points."""
+    slowest = sorted((row for row in endpoints if row["p95_ms"] is not None), key=lambda r: -r["p95_ms"])
+    chosen = [f"{row['method']} {row['name']}" for row in slowest[:DISTRIBUTION_ENDPOINTS]]
+    index_of = {f"{method} {name}": g for g, (name, method) in enumerate(labels)}
+    wanted = np.array([index_of[label] for label in chosen], dtype=np.int64)
+    if not wanted.size:
+        return []
+    mask = np.isin(codes, wanted)
+    values, value_codes = rt[mask], codes[mask]
+    low = max(float(values.min()), 0.01)
+    high = max(float(values.max()), low * 1.01)
+    edges = np.geomspace(low, high, DISTRIBUTION_BINS + 1)
+    bins = np.clip(np.searchsorted(edges, values, side="left"), 0, DISTRIBUTION_BINS)
+    position = np.full(int(codes.max()) + 1, -1, np.int64)
+    position[wanted] = np.arange(wanted.size)
+    counts = np.bincount(position[value_codes] * (DISTRIBUTION_BINS + 1) + bins,
+                         minlength=wanted.size * (DISTRIBUTION_BINS + 1)).reshape(wanted.size, -1)
+    out = []
+    for i, label in enumerate(chosen):
+        cdf = np.cumsum(counts[i]) / counts[i].sum()
+        out.append(Distribution(label, edges, cdf))
+    return out
