@@ -363,12 +363,16 @@ def test_plain_locust_csvs_with_a_thresholds_file(known_run, tmp_path, capsys):
     assert "thresholds[0].metric" in capsys.readouterr().err
 
 
+MARKUP = '<script>alert("x")</script> & <b>'
+
+
 def test_error_messages_with_newlines_and_per_worker_logs(tmp_path):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     frame = synthesise(ENDPOINTS[:2], 2000, 10, START, seed=3, workers=("w1", "w2"))
-    frame["error"] = frame["error"].cat.add_categories(["Traceback:\nline two, with a comma"])
+    frame["error"] = frame["error"].cat.add_categories(["Traceback:\nline two, with a comma", MARKUP])
     frame.loc[frame.index[:5], ["ok", "error"]] = [0, "Traceback:\nline two, with a comma"]
+    frame.loc[frame.index[5:7], ["ok", "error"]] = [0, MARKUP]
     for worker in ("w1", "w2"):  # the merged requests.csv never got written
         # written the way locustfiles' RequestLog writes: Python's csv module, \r\n line ends
         with open(run_dir / f"requests-{worker}.csv", "w", newline="", encoding="utf-8") as handle:
@@ -384,6 +388,9 @@ def test_error_messages_with_newlines_and_per_worker_logs(tmp_path):
     assert summary["aggregate"]["p95_ms"] == round(float(np.quantile(frame["rt_ms"], 0.95, method="inverted_cdf")), 3)
     assert any(f["error"] == "Traceback:\nline two, with a comma" and f["occurrences"] >= 1 for f in summary["failures"])
     assert summary["verdict"] == "PASS" and any("No thresholds" in note for note in summary["notes"])
+    # an error body that looks like markup is shown as text in report.html, never run
+    html = (run_dir / "report.html").read_text()
+    assert MARKUP not in html and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;" in html
 
 
 def test_server_side_metrics_from_the_snapshots(run_copy):
