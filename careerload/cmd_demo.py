@@ -46,7 +46,8 @@ def _step(message: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from careerload.runner import RunError, RunOptions, run as run_scenario
+    from careerload.run_options import RunOptions
+    from careerload.runner import RunError, run as run_scenario
     from careerload.stack import StackError
     from scenarios.loader import load_scenario
     from scenarios.thresholds import ScenarioError
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         print(summary.line(), flush=True)
         time_scale = args.seconds / scenario.duration_s
         _step(f"playing {scenario.name} compressed x{time_scale:.3f} (~{args.seconds:.0f} s, peak {args.users} users)")
-        options = RunOptions(scenario=args.scenario, host=stack.target_url, time_scale=time_scale, users=args.users,
+        options = RunOptions(scenario=args.scenario, host=stack.target_url, time_scale=time_scale, peak_users=args.users,
                              out=args.out, database_url=stack.database_url, redis_url=stack.redis_url or "",
                              snapshot_interval=5.0)
         try:

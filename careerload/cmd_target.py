@@ -12,11 +12,10 @@ import argparse
 import os
 import sys
 
-import psycopg
 import pydantic
 
-from foundation.errors import UsageError, first_line
-from careerload.stack import ensure_port_free
+from foundation.errors import UsageError
+from careerload.stack import check_database, ensure_port_free
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,14 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _check_database(url: str) -> None:
-    try:
-        with psycopg.connect(url, connect_timeout=5) as conn:
-            has_schema = conn.execute("SELECT to_regclass('jobs') IS NOT NULL").fetchone()[0]
-    except psycopg.Error as exc:
-        reason = first_line(exc)
-        raise UsageError(
-            f"the database at DATABASE_URL does not answer ({reason}); start one with `careerload up` or fix DATABASE_URL"
-        ) from None
+    # a StackError is a UsageError: one line, exit 2
+    has_schema = check_database(url, timeout=5, probe="SELECT to_regclass('jobs') IS NOT NULL", what="at DATABASE_URL")
     if not has_schema:
         raise UsageError("the database at DATABASE_URL has no careerload schema; run `careerload up` or `careerload seed`")
 

@@ -22,7 +22,7 @@ import subprocess
 import sys
 
 from foundation.errors import UsageError
-from careerload.cmd_run import worker_count
+from foundation.options import worker_count
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

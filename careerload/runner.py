@@ -39,17 +39,17 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from foundation import rundir
 from foundation.rundir import STATUS_PREFIX
-from foundation.errors import first_line
+from foundation.options import PASSED_TO_LOCUST
 from foundation.processes import die_with_parent, free_port
+from careerload.run_options import RunOptions
 from careerload.snapshots import ServerSnapshots, login_token
-from scenarios.loader import Scenario, load_scenario
+from scenarios.loader import Scenario, builtin_name, load_scenario
 from scenarios.thresholds import COUNTS_AS, FAIL, PASS, ScenarioError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -57,7 +57,6 @@ LOCUSTFILES = REPO_ROOT / "locustfiles"
 LOCUST_LOG = "locust.log"  # the master's own output (and workers' in locust-w<N>.log)
 PREFLIGHT_TIMEOUT_S = 3.0
 DEFAULT_MASTER_PORT = 5557  # Locust's; what remote workers and firewalls expect
-DEFAULT_EXPECT_WORKERS_TIMEOUT_S = 60.0
 # Locust's line when --expect-workers-max-wait runs out, and the plugin's waiting status line.
 GAVE_UP_WAITING = "Gave up waiting for workers to connect"
 WAITING_FOR_WORKERS = re.compile(r"waiting for workers: (\d+) of (\d+) connected")
@@ -71,56 +70,6 @@ STATUS_EVERY_S_NO_TTY = 5.0
 
 class RunError(Exception):
     """An environment or usage problem found before or while starting the run (exit 2)."""
-
-
-@dataclass
-class RunOptions:
-    scenario: str
-    host: str
-    time_scale: float = 1.0
-    users: int | None = None
-    workers: int = 0
-    out: Path | None = None
-    web: bool = False
-    web_port: int = 8089
-    database_url: str = ""
-    redis_url: str = ""
-    snapshot_interval: float = 5.0
-    seed_users: int | None = None
-    think_time_scale: float | None = None
-    web_host: str = "127.0.0.1"
-    # Distributed: master mode when any of master, workers, expect_workers asks for it.
-    master: bool = False
-    expect_workers: int | None = None  # None: the local --workers count
-    expect_workers_timeout: float = DEFAULT_EXPECT_WORKERS_TIMEOUT_S
-    master_bind_host: str = "127.0.0.1"
-    master_port: int | None = None  # None: a free port for local-only runs, else 5557
-    on_worker_loss: str = "continue"
-
-    @property
-    def expected_workers(self) -> int:
-        return self.workers if self.expect_workers is None else self.expect_workers
-
-    @property
-    def distributed(self) -> bool:
-        return self.master or self.workers > 0 or self.expected_workers > 0
-
-    @property
-    def remote_workers(self) -> bool:
-        """Whether workers from other processes than ours may connect (fixed port, documented default)."""
-        return self.master or self.expected_workers > self.workers
-
-    def recorded(self) -> dict[str, Any]:
-        """The options as run.json keeps them (no password)."""
-        return {
-            "scenario": self.scenario, "time_scale": self.time_scale, "users": self.users, "workers": self.workers,
-            "web": self.web, "out": str(self.out) if self.out else None, "database_url": bool(self.database_url),
-            "redis_url": bool(self.redis_url), "snapshot_interval": self.snapshot_interval,
-            "seed_users": self.seed_users, "think_time_scale": self.think_time_scale,
-            "expect_workers": self.expected_workers if self.distributed else 0,
-            "expect_workers_timeout": self.expect_workers_timeout, "master_bind_host": self.master_bind_host,
-            "master_port": self.master_port, "on_worker_loss": self.on_worker_loss,
-        }
 
 
 # ---------------------------------------------------------------------------- pre-flight
@@ -144,14 +93,13 @@ def preflight(host: str, scenario: Scenario, options: RunOptions) -> None:
     if "DatabaseUser" in scenario.personas and not options.database_url:
         raise RunError(f"scenario {scenario.name} runs DatabaseUser: give --database-url (or DATABASE_URL)")
     if options.database_url:
-        try:
-            import psycopg
+        from careerload.stack import StackError, check_database
 
-            with psycopg.connect(options.database_url, connect_timeout=int(PREFLIGHT_TIMEOUT_S)) as conn:
-                users = conn.execute("SELECT count(*) FROM users").fetchone()[0]
-        except Exception as exc:  # psycopg raises several families here; all mean "cannot use this database"
-            reason = first_line(exc)
-            raise RunError(f"cannot use --database-url: {reason}") from None
+        try:
+            users = check_database(options.database_url, timeout=int(PREFLIGHT_TIMEOUT_S),
+                                   probe="SELECT count(*) FROM users", what="at --database-url")
+        except StackError as exc:
+            raise RunError(str(exc)) from None
         if users == 0:
             raise RunError("the database has no users: seed it first (careerload seed)")
 
@@ -248,11 +196,12 @@ def locust_command(options: RunOptions, scenario: Scenario, run_dir: Path, role:
     if role == "worker":
         return worker_command("127.0.0.1", master_port, "run-dir")
     cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILES)]
-    source = str(scenario.path)
+    # A built-in goes by name, so the web UI's scenario picker shows it; a file by its path.
+    builtin = builtin_name(scenario.path)
+    source = ["--scenario", builtin] if builtin else ["--scenario-file", str(scenario.path)]
     cmd += [
         "--host", options.host,
-        "--scenario-file", source,
-        "--time-scale", repr(options.time_scale),
+        *source,
         "--run-dir", str(run_dir),
         "--csv", str(run_dir / rundir.CSV_PREFIX), "--csv-full-history",
         "--html", str(run_dir / rundir.LOCUST_HTML),
@@ -261,34 +210,35 @@ def locust_command(options: RunOptions, scenario: Scenario, run_dir: Path, role:
         "--only-summary",
         "--status-line",
     ]
-    if options.users:
-        cmd += ["--peak-users", str(options.users)]
-    if options.seed_users:
-        cmd += ["--seed-users", str(options.seed_users)]
-    if options.think_time_scale is not None:
-        cmd += ["--think-time-scale", repr(options.think_time_scale)]
+    for option in PASSED_TO_LOCUST:  # secrets travel in child_env's environment instead
+        cmd += option.locust_argv(getattr(options, option.dest))
     if options.web:
         cmd += ["--web-host", options.web_host, "--web-port", str(options.web_port)]
     else:
         cmd += ["--headless"]
     if options.distributed:
-        cmd += ["--master", "--master-bind-host", options.master_bind_host, "--master-bind-port", str(master_port),
-                "--on-worker-loss", options.on_worker_loss]
+        cmd += ["--master", "--master-bind-host", options.master_bind_host, "--master-bind-port", str(master_port)]
         if options.expected_workers:
             cmd += ["--expect-workers", str(options.expected_workers),
                     "--expect-workers-max-wait", str(math.ceil(options.expect_workers_timeout))]
     return cmd
 
 
-def child_env(database_url: str = "") -> dict[str, str]:
-    """The environment of a Locust child: unbuffered output, the database URL or none."""
+def child_env(options: RunOptions | None = None) -> dict[str, str]:
+    """The environment of a Locust child: unbuffered output, and the secret options (the database URL).
+
+    Secrets travel by environment, not argv, so `ps` does not show a password; one
+    not given is removed, so the child cannot pick up a stale one of ours.
+    """
     env = dict(os.environ)
     env["PYTHONUNBUFFERED"] = "1"
-    # The database URL travels by environment, not argv, so `ps` does not show its password.
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    else:
-        env.pop("DATABASE_URL", None)
+    for option in PASSED_TO_LOCUST:
+        if option.secret and option.env:
+            value = getattr(options, option.dest) if options is not None else ""
+            if value:
+                env[option.env] = value
+            else:
+                env.pop(option.env, None)
     return env
 
 
@@ -370,7 +320,7 @@ def master_port_for(options: RunOptions) -> int:
 
 def play(options: RunOptions, scenario: Scenario, run_dir: Path, master_port: int = 0) -> tuple[int, bool]:
     """Run Locust (master/local plus workers) to the end; returns (master exit code, interrupted)."""
-    env = child_env(options.database_url)
+    env = child_env(options)
     # Own sessions: a terminal's Ctrl-C reaches only this process, which then stops
     # the master cleanly (SIGINT), and the master stops its workers.
     master = start_child(locust_command(options, scenario, run_dir, "master", master_port), env,
@@ -489,7 +439,7 @@ def verdict_table(result: dict[str, Any]) -> list[str]:
 def run(options: RunOptions) -> int:
     """The whole command: 0 PASS/WARN, 1 FAIL; RunError for exit 2."""
     try:
-        scenario = load_scenario(options.scenario).scaled(options.time_scale, options.users)
+        scenario = load_scenario(options.scenario).scaled(options.time_scale, options.peak_users or None)
     except ScenarioError as exc:
         raise RunError(str(exc)) from None
     if options.workers < 0:

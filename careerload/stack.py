@@ -37,7 +37,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import psycopg
 import redis
@@ -197,13 +197,20 @@ def _wait(what: str, ready, child: _Child | None, timeout: float) -> None:
     raise StackError(f"{what} did not become ready within {timeout:.0f} s ({last_error or 'no answer'})")
 
 
-def check_database(url: str, timeout: int = 3) -> None:
-    """Fail fast, in one sentence, when a PostgreSQL URL does not answer."""
+def check_database(url: str, timeout: int = 3, probe: str = "SELECT 1", what: str = "") -> Any:
+    """Fail fast, in one sentence, when a PostgreSQL URL does not answer; else the probe query's one value.
+
+    The one reachability check of every command (up, target, run, explain): the
+    probe also asks what the caller needs to know (is the schema there, are there
+    users), so a second round trip cannot fail differently. `what` names the
+    URL's source in the message (an option or variable), else the redacted URL.
+    """
     try:
         with psycopg.connect(url, connect_timeout=timeout) as conn:
-            conn.execute("SELECT 1")
+            return conn.execute(probe).fetchone()[0]
     except psycopg.Error as exc:
-        raise StackError(f"database {redact(url)} does not answer ({first_line(exc)}); start it or fix the URL") from None
+        raise StackError(f"database {what or redact(url)} does not answer ({first_line(exc)}); "
+                         "start it (careerload up) or fix the URL") from None
 
 
 def prepare_database(url: str, apply_schema: bool = True) -> None:

@@ -188,6 +188,12 @@ def builtin_names() -> list[str]:
     return sorted(path.stem for path in SCENARIO_DIR.glob("*.toml"))
 
 
+def builtin_name(path: Path) -> str | None:
+    """The built-in name of a scenario file, None when it is not one of ours."""
+    path = Path(path).resolve()
+    return path.stem if path.parent == SCENARIO_DIR.resolve() and path.suffix == ".toml" else None
+
+
 def resolve(name_or_path: str | Path) -> Path:
     """A built-in scenario name or a path to a .toml file -> the file's path."""
     text = str(name_or_path)
