@@ -5,6 +5,9 @@ directory (or --out), prints every missed threshold (and every one without data,
 which counts as WARN) on its own line, then exits once: 0 PASS or WARN, 1 FAIL
 (--strict: WARN too), 2 when the input is unusable or a report cannot be written
 (exit 1 would tell CI the load test failed).
+A run that did not complete (its master or `careerload run` died) is analysed
+from what it measured, its per-process raw logs merged here; every report is
+marked incomplete and the note is printed first; the exit code is as usual.
 The work is in `analysis.report`; this module only translates options.
 """
 
@@ -51,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--scenario needs the scenario loader, which cannot be imported ({exc}); "
                          "use --thresholds FILE") from exc
     summary = result.summary
+    if summary.incomplete:
+        print(f"note: {summary.incomplete['note']}")
     for line in missed_lines(summary.thresholds):
         print(line)
     agg = summary.aggregate

@@ -46,6 +46,7 @@ th { background: #f5f5f5; }
 img { max-width: 100%; margin: .6rem 0 1.2rem; }
 pre { background: #f7f7f7; padding: .6rem; overflow-x: auto; font-size: .8rem; }
 .note { color: #555; font-size: .9rem; }
+.incomplete { font-weight: 600; border-left: .3rem solid #b26a00; padding: .4rem .8rem; background: #fff4e5; }
 """
 
 
@@ -75,6 +76,7 @@ def _context(summary: Summary, charts: list[Chart]) -> dict[str, Any]:
         "style": STYLE,
         "title": summary.title,
         "verdict": summary.verdict,
+        "incomplete": summary.incomplete,
         "failing": [r for r in thresholds if r["counts_as"] != PASS],
         "percentile_source": summary.percentile_source,
         "percentile_method": summary.percentile_method,

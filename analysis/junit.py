@@ -13,6 +13,11 @@ Statuses map to JUnit as follows (documented in the README):
   and it counts as WARN in the verdict (a threshold that matches nothing must
   not pass silently). With `--strict` it is a `<failure>` of type NO_DATA, like
   a WARN, so the test report and the exit code agree.
+
+A run that did not complete keeps its test cases (judged on what was measured)
+and says so at the suite level: a property `incomplete` = the reason (`master
+lost`, `interrupted`, `unknown`), which CI tools show and scripts can read, and
+the whole note in the suite's `<system-out>`.
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ def render(summary: Summary, strict: bool) -> str:
     suite_name = f"careerload thresholds: {summary.run.get('scenario') or summary.run['source']}"
     classname = f"careerload.{summary.run.get('scenario') or 'locust'}"
     suite = ET.Element("testsuite", name=suite_name)
+    if summary.incomplete:
+        properties = ET.SubElement(suite, "properties")  # before the test cases, as the JUnit schema has it
+        ET.SubElement(properties, "property", name="incomplete", value=summary.incomplete["reason"])
     failures = skipped = 0
     for result in summary.thresholds:
         case = ET.SubElement(suite, "testcase", classname=classname, name=f"{result['metric']} {result['scope']}")
@@ -41,6 +49,8 @@ def render(summary: Summary, strict: bool) -> str:
         elif status == NO_DATA:
             skipped += 1
             ET.SubElement(case, "skipped", message=f"WARN: {result['reason']}")
+    if summary.incomplete:
+        ET.SubElement(suite, "system-out").text = summary.incomplete["note"]
     suite.set("tests", str(len(summary.thresholds)))
     suite.set("failures", str(failures))
     suite.set("errors", "0")

@@ -15,6 +15,12 @@ Server-side snapshots (server/) are the exception: they are evidence beside the
 load, so a missing or cut-off one is a note in the report (analysis.server), not
 a refusal.
 
+So is a run that did not complete (run.json `status` is not "complete": see
+foundation.rundir): its writer died, so cut-off files are what it left, not a
+sign of a foreign input. The per-process raw logs are merged here (torn rows
+left out and counted, foundation.rawlog), a Locust CSV that cannot be read is
+left out with a note, and `RunData.incomplete` says why the run is incomplete.
+
 The raw log can be large (10 M rows is an hour of a big test), so it is read with
 pyarrow's multi-threaded CSV reader, with explicit types and the repetitive
 string columns dictionary-encoded (pandas categories) as they are parsed.
@@ -35,6 +41,7 @@ import pyarrow.csv as pa_csv
 
 from analysis.server import read_server
 from foundation import rundir
+from foundation.rawlog import recover_request_log
 
 # The raw log's columns the analysis reads, with their dtypes (see foundation/rundir.py);
 # `size` and `worker` are not used and not read.
@@ -78,6 +85,8 @@ class RunData:
     exceptions: pd.DataFrame | None = None
     # the `server` section of summary.json from server/ (analysis.server); {} when the run took no snapshots
     server: dict[str, Any] = field(default_factory=dict)
+    # a run that did not complete: {"reason", "detail", "torn_rows", "left_out": [sentences]}; None when complete
+    incomplete: dict[str, Any] | None = None
 
 
 def _check_complete(path: Path) -> None:
@@ -173,6 +182,15 @@ def _read_optional(path: Path, required: tuple[str, ...], what: str) -> pd.DataF
     return _read_locust_csv(path, required, what) if path.is_file() else None
 
 
+def _read_left_by_a_dead_run(read: Any, path: Path, *args: Any, left_out: list[str]) -> pd.DataFrame | None:
+    """A Locust CSV of a run that did not complete: one Locust could not finish writing is left out, with why."""
+    try:
+        return read(path, *args) if path.is_file() else None
+    except RunDirError as exc:
+        left_out.append(f"{exc}; left out.")
+        return None
+
+
 def load_run_dir(path: str | Path) -> RunData:
     """Read a `careerload run` directory: run.json plus the raw log, or Locust's CSVs without one."""
     run_dir = Path(path)
@@ -190,6 +208,9 @@ def load_run_dir(path: str | Path) -> RunData:
     if not isinstance(run, dict):
         raise RunDirError(f"{run_json} is not a JSON object")
 
+    incomplete: dict[str, Any] | None = rundir.incomplete_of(run)
+    if incomplete is not None:
+        return _load_incomplete(run_dir, run, incomplete)
     merged_log = run_dir / rundir.REQUEST_LOG
     logs = [merged_log] if merged_log.is_file() else sorted(run_dir.glob(rundir.WORKER_REQUEST_LOG.format(worker="*")))
     stats_path = run_dir / rundir.STATS_CSV
@@ -205,6 +226,37 @@ def load_run_dir(path: str | Path) -> RunData:
         failures=_read_optional(run_dir / rundir.FAILURES_CSV, FAILURES_COLUMNS, "_failures.csv"),
         exceptions=_read_optional(run_dir / rundir.EXCEPTIONS_CSV, EXCEPTIONS_COLUMNS, "_exceptions.csv"),
         server=read_server(run_dir),
+    )
+
+
+def _load_incomplete(run_dir: Path, run: dict[str, Any], incomplete: dict[str, Any]) -> RunData:
+    """A run whose writer died: merge what every process wrote, keep every Locust CSV that can still be read."""
+    try:
+        merged = recover_request_log(run_dir)
+    except OSError as exc:
+        raise RunDirError(f"cannot merge the raw request logs of {run_dir} (the run did not complete): "
+                          f"{exc.strerror or exc}") from exc
+    merged_log = run_dir / rundir.REQUEST_LOG
+    left_out: list[str] = []
+    stats = _read_left_by_a_dead_run(_read_stats, run_dir / rundir.STATS_CSV, left_out=left_out)
+    if not merged_log.is_file() and stats is None:
+        raise RunDirError(f"{run_dir} has neither a raw request log nor a readable {rundir.STATS_CSV}: the run "
+                          f"did not complete ({incomplete['reason']}) and left nothing to analyse")
+    csvs = {name: _read_left_by_a_dead_run(_read_locust_csv, run_dir / name, columns, what, left_out=left_out)
+            for name, columns, what in ((rundir.HISTORY_CSV, HISTORY_COLUMNS, "_stats_history.csv"),
+                                        (rundir.FAILURES_CSV, FAILURES_COLUMNS, "_failures.csv"),
+                                        (rundir.EXCEPTIONS_CSV, EXCEPTIONS_COLUMNS, "_exceptions.csv"))}
+    return RunData(
+        source=str(run_dir),
+        out_dir=run_dir,
+        run=run,
+        requests=read_request_log(merged_log) if merged_log.is_file() else None,
+        stats=stats,
+        history=csvs[rundir.HISTORY_CSV],
+        failures=csvs[rundir.FAILURES_CSV],
+        exceptions=csvs[rundir.EXCEPTIONS_CSV],
+        server=read_server(run_dir),
+        incomplete={**incomplete, "torn_rows": merged.torn, "left_out": left_out},
     )
 
 

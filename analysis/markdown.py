@@ -37,8 +37,10 @@ def render(summary: Summary) -> str:
     agg = summary.aggregate
     missed = sum(1 for r in summary.thresholds if COUNTS_AS[r["status"]] != PASS)
     lines = [
-        f"## {ICONS[summary.verdict]} {summary.title}: {summary.verdict}",
+        f"## {ICONS[summary.verdict]} {summary.title}: {summary.verdict}"
+        f"{' (incomplete run)' if summary.incomplete else ''}",
         "",
+        *([f"> ⚠️ **{summary.incomplete['note']}**", ""] if summary.incomplete else []),
         f"**{summary.verdict}**: {missed} of {len(summary.thresholds)} thresholds missed or without data. "
         f"{agg['requests']:,} requests, {fmt.ratio(agg['failure_ratio'])} failed, {fmt.rps(agg['rps'])} req/s, "
         f"p95 {fmt.ms(agg['p95_ms'])} ms (percentiles from the {summary.percentile_source}).",

@@ -12,6 +12,11 @@ connections, backend process; see analysis.server), null when the run took
 none. `scrape` is the finished scrape tasks' job counts and dedup rate from
 run.json's counters (analysis.stats.scrape_counts), null when none finished. Its over-time series are stored: one point per snapshot interval is a few
 hundred points for an hour, and a reader of summary.json has no other source.
+
+`incomplete` is null for a run that completed; for one that died it is
+{"reason": "master lost" | "interrupted" | "unknown", "detail", "torn_rows",
+"left_out", "note"}: every report says so, and the figures (thresholds included)
+are those of what was measured until the last request.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ class Summary:
     notes: list[str]
     server: dict[str, Any] | None
     scrape: dict[str, Any] | None
+    incomplete: dict[str, Any] | None
 
     @property
     def title(self) -> str:
@@ -62,6 +68,9 @@ def build(data: RunData, stats: RunStats, results: list[dict[str, Any]], verdict
     run = {"source": data.source, **{key: data.run.get(key) for key in RUN_FIELDS if key in data.run},
            "thresholds_from": threshold_origin}
     notes = list(stats.notes)
+    incomplete = None
+    if data.incomplete is not None:
+        incomplete = {**data.incomplete, "note": incomplete_note(data.incomplete, stats.window.to_dict()["end"])}
     if not results:
         notes.append("No thresholds were given: the verdict is PASS by default.")
     no_data = sum(1 for result in results if result["status"] == NO_DATA)
@@ -83,7 +92,22 @@ def build(data: RunData, stats: RunStats, results: list[dict[str, Any]], verdict
         notes=notes,
         server=data.server or None,
         scrape=stats.scrape,
+        incomplete=incomplete,
     )
+
+
+def incomplete_note(incomplete: dict[str, Any], window_end: str | None) -> str:
+    """The one sentence every report and both commands print for a run that did not complete."""
+    torn = incomplete["torn_rows"]
+    parts = [f"Incomplete run ({incomplete['reason']}): {incomplete['detail']}." if incomplete["detail"]
+             else f"Incomplete run ({incomplete['reason']}).",
+             f"The figures cover what was measured until the last request ({window_end or 'none'}) and the "
+             "thresholds are judged on that."]
+    if torn:
+        parts.append(f"{torn} torn row{'s' if torn != 1 else ''} (cut off when a process died mid-write) "
+                     "left out of the raw request log.")
+    parts += incomplete["left_out"]
+    return " ".join(parts)
 
 
 def _finite(value: Any) -> Any:

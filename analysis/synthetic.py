@@ -108,6 +108,8 @@ def write_run_json(run_dir: Path, *, scenario: str, start: float, end: float,
         "workers": list(workers),
         "lost_workers": [],
         "aborted": None,
+        "status": rundir.COMPLETE,
+        "incomplete": None,
     }
     path = run_dir / rundir.RUN_JSON
     path.write_text(json.dumps(run, indent=2) + "\n")

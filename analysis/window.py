@@ -32,7 +32,7 @@ class Window:
 
     start: float | None     # epoch seconds
     end: float | None
-    origin: str             # "run.json", "raw request log span", "locust history", "unknown"
+    origin: str             # "run.json", "raw request log span", "locust history", "unknown"; see load_window
 
     @property
     def duration_s(self) -> float | None:
@@ -50,8 +50,19 @@ class Window:
 
 
 def load_window(data: RunData) -> Window:
-    """run.json start/end when present, else the raw log's span, else Locust's history span."""
+    """run.json start/end when present, else the raw log's span, else Locust's history span.
+
+    A run that did not complete ends at its last measured request (the latest
+    start plus response time): run.json's end, when there is one, is when its
+    writer gave up, not when the load stopped.
+    """
     start, end = _iso_to_epoch(data.run.get("start")), _iso_to_epoch(data.run.get("end"))
+    if data.incomplete is not None and data.requests is not None and len(data.requests):
+        ts = data.requests["ts"].to_numpy()
+        last = float((ts + data.requests["rt_ms"].to_numpy() / 1000.0).max())
+        first = start if start is not None and start < last else float(ts.min())
+        return Window(first, last, "run.json start, last request (incomplete run)"
+                      if first == start else "raw request log span (incomplete run)")
     if start is not None and end is not None and end > start:
         return Window(start, end, "run.json")
     if data.requests is not None and len(data.requests):

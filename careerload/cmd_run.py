@@ -33,13 +33,18 @@ def _arguments(option: Option) -> dict[str, Any]:
     return kwargs
 
 
+def add_option(parser: Any, option: Option) -> None:
+    """One option of the table on an argparse parser or group, as `careerload` commands spell it."""
+    names = [option.dest] if option.positional else [option.flag, *option.aliases]
+    parser.add_argument(*names, **_arguments(option))
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     groups: dict[str | None, Any] = {None: parser}
     for option in RUN_OPTIONS:
         if option.group not in groups:
             groups[option.group] = parser.add_argument_group(option.group, GROUP_DESCRIPTIONS.get(option.group))
-        names = [option.dest] if option.positional else [option.flag, *option.aliases]
-        groups[option.group].add_argument(*names, **_arguments(option))
+        add_option(groups[option.group], option)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

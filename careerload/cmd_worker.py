@@ -4,7 +4,9 @@ What each load-generating VM (or container) runs. The worker brings no options
 of its own: scenario, host, think times, database URL and run directory all
 come from the master with every spawn message (Locust's protocol). Its raw
 request rows travel to the master in batches, which writes them into its run
-directory as `requests-<worker>.csv`; nothing needs collecting from the VM.
+directory as `requests-<worker>.csv`; nothing needs collecting from the VM,
+unless the master dies: the rows it never confirmed are then kept on the VM
+(`--unsent-dir`) and the worker says where.
 
 The Locust workers run as children (`python -m locust -f locustfiles --worker`),
 started and stopped with the same helpers as `careerload run`: own sessions,
@@ -22,7 +24,8 @@ import subprocess
 import sys
 
 from foundation.errors import UsageError
-from foundation.options import worker_count
+from careerload.cmd_run import add_option
+from foundation.options import BY_DEST, worker_count
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,6 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--processes", type=worker_count, default=1, metavar="N|auto",
                         help="worker processes on this host; one Locust process uses one core, so `auto` "
                              "(one per core) saturates the host (default: 1)")
+    add_option(parser, BY_DEST["unsent_dir"])  # the Locust worker's own option, from the one table
     parser.set_defaults(func=main)
 
 
@@ -52,7 +56,7 @@ def main(args: argparse.Namespace) -> int:
     if not 0 < args.master_port < 65536:
         raise UsageError(f"--master-port: expected a TCP port, got {args.master_port}")
     env = runner.child_env()
-    command = runner.worker_command(args.master_host, args.master_port, "master")
+    command = runner.worker_command(args.master_host, args.master_port, "master", args.unsent_dir)
     print(f"careerload: {args.processes} worker process(es) for the master at {args.master_host}:{args.master_port}",
           file=sys.stderr, flush=True)
     workers: list[subprocess.Popen] = []

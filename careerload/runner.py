@@ -19,13 +19,16 @@ theirs to the master in batches (see locustfiles._plugin), which writes
 run.json `lost_workers` and, with `--on-worker-loss stop`, ends the run (exit 2
 after the report is written).
 
+A master that dies once the load has started (run.json says "running") is not
+the end of what was measured: run.json is marked incomplete ("master lost"), the
+analysis merges the workers' logs itself and writes a partial report, and only
+then does the command exit 2.
+
 Exit codes: 0 PASS or WARN, 1 FAIL, 2 usage or environment error (UsageError).
 """
 
 from __future__ import annotations
 
-import csv
-import heapq
 import json
 import math
 import os
@@ -48,6 +51,7 @@ from foundation.rundir import STATUS_PREFIX
 from foundation.options import PASSED_TO_LOCUST
 from foundation.processes import die_with_parent, free_port
 from careerload.run_options import RunOptions
+from foundation.rawlog import merge_request_logs
 from careerload.snapshots import ServerSnapshots, login_token
 from scenarios.loader import Scenario, builtin_name, load_scenario
 from scenarios.thresholds import COUNTS_AS, FAIL, PASS, ScenarioError
@@ -70,6 +74,10 @@ STATUS_EVERY_S_NO_TTY = 5.0
 
 class RunError(Exception):
     """An environment or usage problem found before or while starting the run (exit 2)."""
+
+
+class MasterLost(RunError):
+    """The Locust master died after the load started; the message says how (exit 2, after a partial report)."""
 
 
 # ---------------------------------------------------------------------------- pre-flight
@@ -121,74 +129,21 @@ def make_run_dir(out: Path | None, scenario: str) -> Path:
     return path
 
 
-def _complete_rows(reader: Iterator[list[str]], worker: str, torn: list[int]) -> Iterator[list[str]]:
-    """The rows of one worker's log that are whole: a worker killed mid-write leaves a torn last line."""
-    width = len(rundir.REQUEST_LOG_COLUMNS)
-    for row in reader:
-        if len(row) == width and row[-1] == worker:
-            try:
-                float(row[0])
-            except ValueError:
-                pass
-            else:
-                yield row
-                continue
-        torn[0] += 1
-
-
-def worker_of(path: Path) -> str:
-    """The worker id in a requests-<worker>.csv file name."""
-    prefix, _, suffix = rundir.WORKER_REQUEST_LOG.partition("{worker}")
-    return path.name[len(prefix): len(path.name) - len(suffix)]
-
-
-def merge_request_logs(run_dir: Path) -> int:
-    """Merge requests-<worker>.csv into requests.csv by timestamp, streaming; returns rows written.
-
-    Rows that are not whole (a worker killed in the middle of a write) are left
-    out and counted in a warning.
-    """
-    parts = sorted(run_dir.glob(rundir.WORKER_REQUEST_LOG.format(worker="*")))
-    if not parts:
-        return 0
-    files = [open(p, newline="", encoding="utf-8") for p in parts]
-    torn = [0]
-    try:
-        readers: list[Iterator[list[str]]] = []
-        for path, f in zip(parts, files):
-            reader = csv.reader(f)
-            next(reader, None)  # header
-            readers.append(_complete_rows(reader, worker_of(path), torn))
-        rows = 0
-        with open(run_dir / rundir.REQUEST_LOG, "w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out)
-            writer.writerow(rundir.REQUEST_LOG_COLUMNS)
-            # Each worker's log is nearly ordered (rows are written when requests end), so the
-            # merge of the streams is nearly ordered too, without holding anything in memory.
-            for row in heapq.merge(*readers, key=lambda r: float(r[0])):
-                writer.writerow(row)
-                rows += 1
-        if torn[0]:
-            print(f"careerload: warning: {torn[0]} torn request-log rows left out (a worker died mid-write)",
-                  file=sys.stderr)
-        return rows
-    finally:
-        for f in files:
-            f.close()
-
-
 # ---------------------------------------------------------------------------- Locust processes
 
 
-def worker_command(master_host: str, master_port: int, request_log_to: str) -> list[str]:
+def worker_command(master_host: str, master_port: int, request_log_to: str,
+                   unsent_dir: str | None = None) -> list[str]:
     """A Locust worker of careerload's locustfiles; everything else comes from the master at spawn.
 
     `request_log_to`: "run-dir" for workers sharing the master's file system (they
     write requests-<worker>.csv themselves), "master" for remote ones (rows travel
-    to the master, which writes the same file).
+    to the master, which writes the same file; rows it never confirms go to
+    `unsent_dir`, absolute because the worker runs in the repository's directory).
     """
-    return [sys.executable, "-m", "locust", "-f", str(LOCUSTFILES), "--worker", "--master-host", master_host,
-            "--master-port", str(master_port), "--request-log-to", request_log_to]
+    cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILES), "--worker", "--master-host", master_host,
+           "--master-port", str(master_port), "--request-log-to", request_log_to]
+    return cmd + ["--unsent-dir", str(Path(unsent_dir).resolve())] if unsent_dir is not None else cmd
 
 
 def locust_command(options: RunOptions, scenario: Scenario, run_dir: Path, role: str, master_port: int) -> list[str]:
@@ -362,23 +317,53 @@ def play(options: RunOptions, scenario: Scenario, run_dir: Path, master_port: in
                        f"{options.expect_workers_timeout:g} s (--expect-workers-timeout); start the missing ones "
                        f"({where}) or lower --expect-workers")
     if master.returncode not in (0, 1) and not interrupted:
+        if load_started(run_dir):
+            raise MasterLost(f"the Locust master (pid {master.pid}) {ended_how(master.returncode)} mid-run")
         last = relay.last_lines[-1] if relay.last_lines else "no output"
         raise RunError(f"Locust exited with code {master.returncode}: {last} (see {run_dir / LOCUST_LOG})")
     return master.returncode, interrupted
 
 
-def amend_run_json(run_dir: Path, options: RunOptions, scenario: Scenario, interrupted: bool) -> dict[str, Any]:
-    """Add the command's own options to the master's run.json (or write a minimal one if it has none)."""
+def load_started(run_dir: Path) -> bool:
+    """Whether the master had started the load and not finished it: its run.json still says "running"."""
+    path = run_dir / rundir.RUN_JSON
+    return path.is_file() and json.loads(path.read_text(encoding="utf-8")).get("status") == rundir.RUNNING
+
+
+def ended_how(returncode: int) -> str:
+    """A child's end in words: "was killed by SIGKILL", "exited with code 3"."""
+    if returncode < 0:
+        try:
+            return f"was killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"was killed by signal {-returncode}"
+    return f"exited with code {returncode}"
+
+
+def amend_run_json(run_dir: Path, options: RunOptions, scenario: Scenario, interrupted: bool,
+                   lost: str | None = None) -> dict[str, Any]:
+    """Add the command's own options to the master's run.json (or write a minimal one if it has none).
+
+    `lost`: how the master died mid-run; the run is then incomplete ("master
+    lost"). A run.json the master left "running" for another reason (killed
+    while it stopped after Ctrl-C) is incomplete too ("interrupted").
+    """
     path = run_dir / rundir.RUN_JSON
     document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {
         "scenario": scenario.name, "scenario_file": str(scenario.path), "host": options.host, "options": {},
         "thresholds": [t.to_dict() for t in scenario.thresholds], "versions": {}, "start": None, "end": None,
-        "git_revision": None, "workers": [], "lost_workers": [], "aborted": None,
+        "git_revision": None, "workers": [], "lost_workers": [], "aborted": None, "status": rundir.COMPLETE,
+        "incomplete": None,
     }
     document["options"] = {**document.get("options", {}), "careerload_run": options.recorded()}
     if interrupted and not document.get("aborted"):
         document["aborted"] = "interrupted (Ctrl-C)"
-    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    if lost:
+        document["status"], document["incomplete"] = rundir.INCOMPLETE, {"reason": rundir.MASTER_LOST, "detail": lost}
+    elif document.get("status") == rundir.RUNNING:
+        document["status"], document["incomplete"] = rundir.INCOMPLETE, {
+            "reason": rundir.INTERRUPTED, "detail": "the Locust master was stopped before it could finish run.json"}
+    rundir.write_json(path, document)
     return document
 
 
@@ -421,7 +406,8 @@ def analyse(run_dir: Path) -> dict[str, Any] | None:
               f"`careerload report {run_dir}` retries", file=sys.stderr)
         path = run_dir / rundir.RUN_JSON
         return json.loads(path.read_text(encoding="utf-8")).get("verdict") if path.exists() else None
-    return {"status": summary.verdict, "thresholds": summary.thresholds}
+    return {"status": summary.verdict, "thresholds": summary.thresholds,
+            "incomplete": summary.incomplete["note"] if summary.incomplete else None}
 
 
 def verdict_table(result: dict[str, Any]) -> list[str]:
@@ -471,14 +457,23 @@ def run(options: RunOptions) -> int:
         print(f"careerload: web UI on http://{options.web_host}:{options.web_port} (Ctrl-C to end)", flush=True)
     snapshots = server_snapshots(options, scenario, run_dir)
     snapshots.start()
+    master_lost: str | None = None
     try:
         _, interrupted = play(options, scenario, run_dir, master_port)
+    except MasterLost as exc:
+        master_lost, interrupted = str(exc), False
     finally:
         snapshots.stop()
-    merge_request_logs(run_dir)
-    document = amend_run_json(run_dir, options, scenario, interrupted)
+    document = amend_run_json(run_dir, options, scenario, interrupted, master_lost)
+    if rundir.incomplete_of(document) is None:  # an incomplete run's logs are merged by the analysis
+        torn = merge_request_logs(run_dir).torn
+        if torn:
+            print(f"careerload: warning: {torn} torn request-log rows left out (a worker died mid-write)",
+                  file=sys.stderr)
     result = analyse(run_dir)
     if result is None:
+        if master_lost:
+            raise RunError(f"{master_lost}; nothing it measured could be analysed (see {run_dir / LOCUST_LOG})")
         raise RunError(f"the run left no verdict (see {run_dir / LOCUST_LOG})")
     for lost in document.get("lost_workers") or []:
         print(f"careerload: worker {lost['worker']} lost at {lost['at']} ({lost.get('reason', 'lost')}); "
@@ -490,10 +485,15 @@ def run(options: RunOptions) -> int:
     for row in result["thresholds"]:
         if COUNTS_AS[row["status"]] != PASS:  # NO_DATA counts as WARN: a threshold that judged nothing
             print(f"{COUNTS_AS[row['status']]}: {row['reason']}")
+    if result.get("incomplete"):
+        print(f"careerload: {result['incomplete']}")
     report_html = run_dir / rundir.REPORT_HTML
     if report_html.exists():
         print(f"careerload: report {report_html}")
     print(f"careerload: verdict {result['status']} - {run_dir}")
+    if master_lost:
+        raise RunError(f"{master_lost}; the run is incomplete: partial report {report_html} "
+                       f"(see {run_dir / LOCUST_LOG})")
     if options.on_worker_loss == "stop" and document.get("lost_workers"):
         lost = document["lost_workers"][0]
         raise RunError(f"worker {lost['worker']} lost at {lost['at']}; the run was stopped (--on-worker-loss stop), "

@@ -54,7 +54,8 @@ class Option:
     secret: bool = False           # never in argv or run.json: passed by environment, recorded as given or not
     web_ui: bool = False           # shown in Locust's web UI start form
     run: bool = True               # `careerload run` takes it
-    locust: bool = False           # Locust's parser (the plugin) takes it
+    locust: bool = False           # Locust's parser (the plugin) takes it; its value must be a plain str, int,
+                                   # float or bool: Locust sends the options to workers in msgpack spawn messages
     positional: bool = False       # a positional argument of `careerload run` (an option on Locust's parser)
     aliases: tuple[str, ...] = ()  # further spellings on `careerload run`
     group: str | None = None       # the section of `careerload run --help`
@@ -141,6 +142,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("request_log_to", "On a worker: send the raw request rows to the master (default; works across "
            "hosts), or write them into the run directory directly (workers that share the master's file system).",
            default="master", choices=("master", "run-dir"), env="CAREERLOAD_REQUEST_LOG_TO", run=False,
+           locust=True),
+    Option("unsent_dir", "On a worker sending its rows to the master: where rows the master never confirmed (it "
+           "died) are kept, as DIR/<run>/requests-<worker>.unsent.csv, to copy into the master's run directory; "
+           "default results", default="results", env="CAREERLOAD_UNSENT_DIR", metavar="DIR", run=False,
            locust=True),
 )
 

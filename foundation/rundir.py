@@ -13,7 +13,8 @@ one place.
         locust_report.html        Locust's own HTML report
         requests.csv              the raw request log, one row per request (REQUEST_LOG_COLUMNS)
         requests-<worker>.csv     per-worker raw logs in distributed runs (merged into requests.csv)
-        server/                   server-side snapshots (SERVER_FILES, columns below)
+        requests-<worker>.unsent.csv  rows a remote worker kept when its master died (copied in by hand)
+        server/                   server-side snapshots (files and columns below)
         summary.json report.md report.html junit.xml charts/*.png   written by the analysis
 
 The raw request log is plain CSV with a header line, streamed row by row by a
@@ -32,6 +33,11 @@ Locust listener (never held in memory):
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+from typing import Any
+
 RUN_JSON = "run.json"
 CSV_PREFIX = "locust"
 STATS_CSV = f"{CSV_PREFIX}_stats.csv"
@@ -41,6 +47,7 @@ EXCEPTIONS_CSV = f"{CSV_PREFIX}_exceptions.csv"
 LOCUST_HTML = f"{CSV_PREFIX}_report.html"
 REQUEST_LOG = "requests.csv"
 WORKER_REQUEST_LOG = "requests-{worker}.csv"
+UNSENT_REQUEST_LOG = "requests-{worker}.unsent.csv"
 SERVER_DIR = "server"
 
 SUMMARY_JSON = "summary.json"
@@ -63,9 +70,15 @@ REQUEST_LOG_COLUMNS = ("ts", "type", "name", "rt_ms", "size", "ok", "error", "us
 #   workers      list of worker ids that took part
 #   lost_workers list of {"worker": id, "at": ISO timestamp}
 #   aborted      null, or the reason the run ended early (threshold abort, Ctrl-C)
+#   status       "running" from the start of the load until the run directory is
+#                whole, then "complete"; "incomplete" when the run died and its
+#                writer knew (see `incomplete`). A run.json still "running" after
+#                the run's processes are gone was left by a writer that was killed.
+#                (Run directories older than this key have none: complete.)
+#   incomplete   null, or {"reason": one of INCOMPLETE_REASONS, "detail": a sentence}
 RUN_JSON_KEYS = (
     "scenario", "scenario_file", "host", "options", "thresholds", "versions",
-    "start", "end", "git_revision", "workers", "lost_workers", "aborted",
+    "start", "end", "git_revision", "workers", "lost_workers", "aborted", "status", "incomplete",
 )
 
 # server/: one CSV per source, a header line, one row per snapshot (pg_statements:
@@ -85,3 +98,34 @@ PROCESS_COLUMNS = ("ts", "pids", "cpu_percent", "rss_bytes")
 # What the Locust plugin prints before each line `careerload run` relays (live status,
 # waiting for workers), so the runner can tell them from Locust's own output.
 STATUS_PREFIX = "[careerload] "
+RUNNING, COMPLETE, INCOMPLETE = "running", "complete", "incomplete"
+# Why a run did not complete, as far as anyone can tell afterwards.
+MASTER_LOST = "master lost"        # the Locust master (or single Locust process) died mid-run
+INTERRUPTED = "interrupted"        # what started Locust (`careerload run`) died first
+UNKNOWN = "unknown"                # run.json still says running: every writer was killed
+INCOMPLETE_REASONS = (MASTER_LOST, INTERRUPTED, UNKNOWN)
+
+
+def write_json(path: Path, document: dict[str, Any]) -> Path:
+    """Write a JSON file so that a reader never sees a torn one: a temporary file, then rename.
+
+    run.json is rewritten while the run goes on, and its writer can be killed at
+    any moment; rename within one directory is atomic, so the file is either the
+    old document or the new one.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def incomplete_of(run: dict[str, Any]) -> dict[str, str] | None:
+    """Why a run.json's run did not complete ({"reason", "detail"}), or None for a complete run."""
+    status = run.get("status", COMPLETE)
+    if status == COMPLETE:
+        return None
+    if status == INCOMPLETE and isinstance(run.get("incomplete"), dict):
+        return {"reason": run["incomplete"].get("reason", UNKNOWN), "detail": run["incomplete"].get("detail", "")}
+    return {"reason": UNKNOWN, "detail": f"run.json still says {status!r}: the processes that ran the load were "
+                                         "killed before they could finish it (kill -9, a CI timeout, a reboot), "
+                                         "or the run is still going"}

@@ -9,9 +9,12 @@ request log (`requests.csv`, or `requests-w<index>.csv` on a worker), written by
 `RequestLog` row by row. Per-persona statistics and counters (scrape dedup,
 429s) travel to the master in Locust's own worker reports.
 
-On the master (or local runner): a greenlet that every second judges the
-`abort_on_fail` thresholds from Locust's live statistics and prints the status
-line; at the end the verdict from the same statistics, and run.json.
+On the master (or local runner): run.json when the load starts (`"status":
+"running"`), a greenlet that every second judges the `abort_on_fail` thresholds
+from Locust's live statistics and prints the status line; at the end the
+verdict from the same statistics, and run.json again, completed. A master
+whose parent died first (`careerload run` killed: its children get SIGTERM)
+writes `"status": "incomplete"`, reason "interrupted", for the report to say.
 
 Distributed runs (the "workers" section below):
 - A worker's raw log goes where `--request-log-to` says, read from the worker's
@@ -21,7 +24,11 @@ Distributed runs (the "workers" section below):
   default, `careerload worker`), it sends its rows to the master in batches
   (`careerload_rows` messages, at most every SHIP_INTERVAL_S or SHIP_BATCH_ROWS
   rows) and the master writes the same file. Cost: about 90 bytes per request
-  on the wire and the master's time to write them.
+  on the wire and the master's time to write them. The master acknowledges each
+  batch once it is written out (`careerload_rows_ack`); a worker whose master
+  is gone (it quits with batches unacknowledged) writes those rows to
+  `<--unsent-dir>/<run>/requests-<worker>.unsent.csv` and says so, instead of
+  dropping them.
 - When the test stops, the master asks every worker to stop its users, flush
   its rows and send its last statistics (`careerload_flush`), and waits for
   each one's `careerload_flushed` (FIFO on the same connection, so nothing is
@@ -37,12 +44,13 @@ Distributed runs (the "workers" section below):
 from __future__ import annotations
 
 import csv
+import functools
 import io
-import json
 import logging
 import os
 import platform
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -75,19 +83,29 @@ log = logging.getLogger("careerload")
 ABORT_CONSECUTIVE_FAILS = 2
 WATCH_INTERVAL_S = 1.0
 LOG_BUFFER_BYTES = 1 << 16
+# The raw log reaches the file at least this often, so a process killed outright loses about this much.
+LOG_FLUSH_INTERVAL_S = 1.0
 # Remote workers' raw rows: one message per this many rows or this many seconds, whichever first.
 SHIP_BATCH_ROWS = 2000
 SHIP_INTERVAL_S = 1.0
 # How long the master waits, when the test stops, for every worker to confirm its last rows.
 DRAIN_TIMEOUT_S = 15.0
 ROWS_MESSAGE, FLUSH_MESSAGE, FLUSHED_MESSAGE = "careerload_rows", "careerload_flush", "careerload_flushed"
+ROWS_ACK_MESSAGE = "careerload_rows_ack"
+# A quitting remote worker waits this long for the master to acknowledge its last rows before keeping them locally.
+ACK_WAIT_S = 2.0
 
 
 _NEEDS_QUOTING = re.compile(r'[",\r\n]')
 
 
 class RequestLog:
-    """The raw request log: one CSV row per request, streamed through a 64 KiB buffer."""
+    """The raw request log: one CSV row per request, streamed through a 64 KiB buffer.
+
+    The buffer is also written out every LOG_FLUSH_INTERVAL_S: a process killed
+    with SIGKILL loses its last second of rows, not everything since the last
+    full buffer (at a few requests per second, the whole run).
+    """
 
     def __init__(self, path: Path, worker: str) -> None:
         self.path = path
@@ -96,6 +114,12 @@ class RequestLog:
         self.writer = csv.writer(self.file)
         if self.file.tell() == 0:
             self.writer.writerow(rundir.REQUEST_LOG_COLUMNS)
+        self.flusher = gevent.spawn(self._flush_every_interval)
+
+    def _flush_every_interval(self) -> None:
+        while True:
+            gevent.sleep(LOG_FLUSH_INTERVAL_S)
+            self.file.flush()
 
     def write(self, request_type: str, name: str, response_time: float, response_length: int,
               exception: Any, persona: str, start_time: float) -> None:
@@ -113,18 +137,26 @@ class RequestLog:
         self.file.flush()
 
     def close(self) -> None:
+        self.flusher.kill(block=False)
         self.file.close()
 
 
 class ShippedRequestLog(RequestLog):
-    """A remote worker's raw request log: the same rows, sent to the master in batches."""
+    """A remote worker's raw request log: the same rows, sent to the master in batches.
 
-    def __init__(self, runner: WorkerRunner, worker: str) -> None:
+    Each batch is kept until the master acknowledges it: rows sent into a dead
+    connection are not lost, they are written to `unsent_path` when the worker quits.
+    """
+
+    def __init__(self, runner: WorkerRunner, worker: str, unsent_path: Path) -> None:
         self.runner = runner
         self.worker = worker
+        self.path = unsent_path
         self.file = io.StringIO()
         self.writer = csv.writer(self.file)
         self.rows = 0
+        self.batch = 0
+        self.unacked: dict[int, tuple[str, int]] = {}  # batch number -> (rows as CSV text, row count)
         self.shipper = gevent.spawn(self._every_interval)
 
     def write(self, *args: Any) -> None:
@@ -140,7 +172,12 @@ class ShippedRequestLog(RequestLog):
         self.file.seek(0)
         self.file.truncate()
         self.rows = 0
-        self.runner.send_message(ROWS_MESSAGE, {"rows": text, "count": rows})
+        self.batch += 1
+        self.unacked[self.batch] = (text, rows)
+        self.runner.send_message(ROWS_MESSAGE, {"rows": text, "count": rows, "batch": self.batch})
+
+    def acknowledged(self, batch: int) -> None:
+        self.unacked.pop(batch, None)
 
     def _every_interval(self) -> None:
         while True:
@@ -148,8 +185,26 @@ class ShippedRequestLog(RequestLog):
             self.flush()
 
     def close(self) -> None:
+        """Send the last rows; what the master does not acknowledge in ACK_WAIT_S goes to the local file."""
         self.shipper.kill(block=False)
         self.flush()
+        deadline = time.monotonic() + ACK_WAIT_S
+        while self.unacked and time.monotonic() < deadline:
+            gevent.sleep(0.05)  # the worker's receive loop runs meanwhile, when it still runs
+        if self.unacked:
+            self._keep_unsent()
+
+    def _keep_unsent(self) -> None:
+        rows = sum(count for _, count in self.unacked.values())
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a", newline="", encoding="utf-8") as out:
+            if out.tell() == 0:
+                csv.writer(out).writerow(rundir.REQUEST_LOG_COLUMNS)
+            for batch in sorted(self.unacked):
+                out.write(self.unacked[batch][0])
+        self.unacked.clear()
+        log.error("the master did not confirm %d request rows of worker %s: kept in %s (copy the file into the "
+                  "master's run directory, then `careerload report` it)", rows, self.worker, self.path.resolve())
 
 
 class RunState:
@@ -170,6 +225,8 @@ class RunState:
         self.watcher: gevent.Greenlet | None = None
         # distributed runs
         self.request_log_to = "run-dir"  # a worker's own --request-log-to, read at init
+        self.unsent_dir = Path("results")  # a worker's own --unsent-dir, read at init
+        self.parent_pid = os.getppid()  # who started this process; another one at the end means it died first
         self.nodes: dict[str, str] = {}  # master: worker id -> Locust client id (host name + uuid)
         self.shipped: dict[str, TextIO] = {}  # master: requests-<worker>.csv written from workers' rows
         self.flushed: set[str] = set()  # master: client ids that confirmed their last rows
@@ -200,13 +257,17 @@ def on_init(environment: Environment, **_: Any) -> None:
     runner = environment.runner
     if isinstance(runner, WorkerRunner):
         RUN.request_log_to = options.request_log_to if options is not None else "master"
+        if options is not None:
+            RUN.unsent_dir = Path(options.unsent_dir)
         runner.register_message(FLUSH_MESSAGE, _on_flush_request)
+        runner.register_message(ROWS_ACK_MESSAGE, _on_rows_acknowledged)
         return
     if isinstance(runner, MasterRunner):
         runner.register_message(ROWS_MESSAGE, _on_worker_rows)
         runner.register_message(FLUSHED_MESSAGE, _on_worker_flushed)
         if options is not None and options.headless and options.expect_workers:
             gevent.spawn(_announce_waiting, runner, options.expect_workers, options.status_line)
+    signal.signal(signal.SIGTERM, _sigterm_as_ctrl_c)
     if options is None:
         return
     try:
@@ -217,6 +278,17 @@ def on_init(environment: Environment, **_: Any) -> None:
     if "DatabaseUser" in RUN.scenario.personas and not options.database_url:
         log.error("scenario %s runs DatabaseUser: give --database-url (or DATABASE_URL)", RUN.scenario.name)
         sys.exit(2)
+
+
+def _sigterm_as_ctrl_c(signum: int, frame: Any) -> None:
+    """SIGTERM ends a master's or local run like Ctrl-C: users stopped, statistics and run.json written.
+
+    Locust installs its own SIGTERM handler only after a headless shape has
+    finished, so during a headless run SIGTERM would kill the process outright.
+    It comes from `kill`, `docker stop`, systemd, and from PR_SET_PDEATHSIG when
+    `careerload run` itself is killed; what was measured must not go with it.
+    """
+    raise KeyboardInterrupt
 
 
 # ---------------------------------------------------------------------------- test start
@@ -230,8 +302,11 @@ def on_test_start(environment: Environment, **_: Any) -> None:
     RUN.start, RUN.end, RUN.aborted = _now_iso(), None, None
     if not isinstance(runner, MasterRunner):
         _prepare_user_process(environment)
-    if not isinstance(runner, WorkerRunner) and (RUN.watcher is None or RUN.watcher.dead):
-        RUN.watcher = gevent.spawn(_watch, environment)
+    if not isinstance(runner, WorkerRunner):
+        if options.run_dir:
+            write_run_json(environment, None, rundir.RUNNING)
+        if RUN.watcher is None or RUN.watcher.dead:
+            RUN.watcher = gevent.spawn(_watch, environment)
 
 
 def _prepare_user_process(environment: Environment) -> None:
@@ -255,7 +330,8 @@ def _prepare_user_process(environment: Environment) -> None:
     if options.run_dir and RUN.request_log is None:
         worker = _worker_id(runner)
         if isinstance(runner, WorkerRunner) and RUN.request_log_to == "master":
-            RUN.request_log = ShippedRequestLog(runner, worker)
+            unsent = RUN.unsent_dir / Path(options.run_dir).name / rundir.UNSENT_REQUEST_LOG.format(worker=worker)
+            RUN.request_log = ShippedRequestLog(runner, worker, unsent)
             return
         name = rundir.REQUEST_LOG if worker == "local" else rundir.WORKER_REQUEST_LOG.format(worker=worker)
         Path(options.run_dir).mkdir(parents=True, exist_ok=True)
@@ -383,7 +459,11 @@ def _worker_of(runner: MasterRunner, client_id: str) -> str:
 
 
 def _on_worker_rows(environment: Environment, msg: Any, **_: Any) -> None:
-    """A batch of a remote worker's raw rows: append it to requests-<worker>.csv in the run directory."""
+    """A batch of a remote worker's raw rows: append it to requests-<worker>.csv in the run directory.
+
+    The batch is handed to the operating system before it is acknowledged, so a
+    master killed after the acknowledgement still has the rows in its file.
+    """
     run_dir = environment.parsed_options.run_dir if environment.parsed_options else ""
     if not run_dir:
         return
@@ -396,6 +476,8 @@ def _on_worker_rows(environment: Environment, msg: Any, **_: Any) -> None:
         if out.tell() == 0:
             csv.writer(out).writerow(rundir.REQUEST_LOG_COLUMNS)
     out.write(msg.data["rows"])
+    out.flush()
+    environment.runner.send_message(ROWS_ACK_MESSAGE, {"batch": msg.data["batch"]}, client_id=msg.node_id)
 
 
 def _on_worker_flushed(environment: Environment, msg: Any, **_: Any) -> None:
@@ -403,13 +485,17 @@ def _on_worker_flushed(environment: Environment, msg: Any, **_: Any) -> None:
 
 
 def _drain_workers(runner: MasterRunner) -> None:
-    """Ask every live worker to stop and send its last rows and statistics; wait until each confirms."""
+    """Ask every live worker to stop and send its last rows and statistics; wait until each confirms.
+
+    A worker that quits meanwhile (it was stopped itself) is not waited for: it
+    can no longer answer.
+    """
     asked = {client.id for client in runner.clients.all if client.state != "missing"}
     RUN.flushed.clear()
     for client_id in asked:
         runner.send_message(FLUSH_MESSAGE, None, client_id=client_id)
     deadline = time.monotonic() + DRAIN_TIMEOUT_S
-    while not asked <= RUN.flushed and time.monotonic() < deadline:
+    while any(c not in RUN.flushed and c in runner.clients for c in asked) and time.monotonic() < deadline:
         gevent.sleep(0.05)
     for client_id in sorted(asked - RUN.flushed):
         log.warning("worker %s did not confirm its last request rows within %.0f s: its raw log may be short",
@@ -419,6 +505,11 @@ def _drain_workers(runner: MasterRunner) -> None:
 
 
 # ---------------------------------------------------------------------------- workers (worker side)
+
+
+def _on_rows_acknowledged(environment: Environment, msg: Any, **_: Any) -> None:
+    if isinstance(RUN.request_log, ShippedRequestLog):
+        RUN.request_log.acknowledged(msg.data["batch"])
 
 
 def _on_flush_request(environment: Environment, **_: Any) -> None:
@@ -476,9 +567,26 @@ def on_quitting(environment: Environment, **_: Any) -> None:
     if RUN.scenario.thresholds:
         environment.process_exit_code = 1 if result["status"] == FAIL else 0
     if environment.parsed_options.run_dir:
-        write_run_json(environment, result)
+        write_run_json(environment, result, *_how_it_ended())
 
 
+def _how_it_ended() -> tuple[str, dict[str, str] | None]:
+    """run.json's status and `incomplete` at the end: complete, unless what started this process died first.
+
+    `careerload run` starts Locust with PR_SET_PDEATHSIG, so when it is killed
+    its Locust processes get SIGTERM and end here, reparented: the run directory
+    will get neither its merged raw log nor its report from that command.
+    """
+    if os.getppid() == RUN.parent_pid:
+        return rundir.COMPLETE, None
+    return rundir.INCOMPLETE, {
+        "reason": rundir.INTERRUPTED,
+        "detail": f"the process that started Locust (pid {RUN.parent_pid}, `careerload run`) ended before the load "
+                  "did, and Locust was stopped with it",
+    }
+
+
+@functools.cache
 def _git_revision() -> str | None:
     try:
         out = subprocess.run(
@@ -499,8 +607,13 @@ def _versions() -> dict[str, str]:
     return {"careerload": own, "locust": locust.__version__, "python": platform.python_version()}
 
 
-def write_run_json(environment: Environment, result: dict[str, Any]) -> Path:
-    """run.json as rundir.RUN_JSON_KEYS describes it, plus the verdict from Locust's statistics."""
+def write_run_json(environment: Environment, result: dict[str, Any] | None, status: str,
+                   incomplete: dict[str, str] | None = None) -> Path:
+    """run.json as rundir.RUN_JSON_KEYS describes it, plus the verdict from Locust's statistics.
+
+    Written when the load starts (status "running", no end, no verdict) and again
+    when Locust quits; atomically, so a kill at any moment leaves one or the other.
+    """
     options = environment.parsed_options
     scenario = RUN.scenario
     runner = environment.runner
@@ -520,7 +633,7 @@ def write_run_json(environment: Environment, result: dict[str, Any]) -> Path:
         "thresholds": [t.to_dict() for t in scenario.thresholds],
         "versions": _versions(),
         "start": RUN.start,
-        "end": RUN.end or _now_iso(),
+        "end": None if status == rundir.RUNNING else RUN.end or _now_iso(),
         "git_revision": _git_revision(),
         "workers": workers,
         "worker_nodes": dict(sorted(RUN.nodes.items())),  # worker id -> Locust client id (its host name first)
@@ -530,10 +643,9 @@ def write_run_json(environment: Environment, result: dict[str, Any]) -> Path:
         "shape": scenario.to_dict(),
         "counters": dict(RUN.counters),
         "verdict": result,
+        "status": status,
+        "incomplete": incomplete,
     }
     path = Path(options.run_dir) / rundir.RUN_JSON
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return rundir.write_json(path, document)

@@ -123,3 +123,12 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
     """The checks above pass on a DAG only because the finder can fail."""
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_options_sent_to_workers_are_plain_values() -> None:
+    """Locust ships parsed options to workers in msgpack spawn messages: a Path there stops every spawn."""
+    from foundation.options import LOCUST_OPTIONS
+
+    for option in LOCUST_OPTIONS:
+        assert option.type in (None, int, float, str), f"--{option.dest} has type {option.type}"
+        assert option.default is None or type(option.default) in (int, float, str, bool), option.dest
