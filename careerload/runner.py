@@ -14,7 +14,7 @@ Distributed runs use Locust's own master/worker protocol. The master binds
 workers in all (local ones from `--workers` plus remote `careerload worker`
 processes) for at most `--expect-workers-timeout` seconds. Local workers write
 their raw request log straight into the run directory; remote workers send
-theirs to the master in batches (see locustfiles._plugin), which writes
+theirs to the master in batches (see locustfiles._distributed), which writes
 `requests-<worker>.csv` the same way. A worker lost mid-run is recorded in
 run.json `lost_workers` and, with `--on-worker-loss stop`, ends the run (exit 2
 after the report is written).

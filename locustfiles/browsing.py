@@ -6,7 +6,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from locustfiles._plugin import RUN
+from locustfiles._run_state import RUN
 from locustfiles._statuses import job_status
 from locustfiles.common import API, CareerUser
 

@@ -27,7 +27,8 @@ import orjson
 from locust import FastHttpUser
 from locust.contrib.fasthttp import ResponseContextManager
 
-from locustfiles._plugin import RUN
+from locustfiles import _plugin  # noqa: F401  (a persona module run alone still gets the listeners)
+from locustfiles._run_state import RUN
 from locustfiles._pools import Account
 
 API = "/api/v1"

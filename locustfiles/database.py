@@ -23,7 +23,7 @@ import gevent
 import psycopg
 from locust import User, events
 
-from locustfiles._plugin import RUN
+from locustfiles._run_state import RUN
 from locustfiles._statuses import application_status, job_status
 from locustfiles.browsing import SEARCH_TERMS
 

@@ -27,7 +27,7 @@ from typing import Any
 import gevent
 from locust import events
 
-from locustfiles._plugin import RUN
+from locustfiles._run_state import RUN
 from locustfiles.common import API, MAX_RETRIES, CareerUser
 
 KEYWORDS = ("python developer", "data engineer", "react", "golang", "site reliability", "machine learning")
