@@ -18,8 +18,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/careerload demo
 
+# Three pytest processes on two cores: most of the suite waits on real load runs
+# (seconds of wall time, little CPU), so a third process fills the waits. Each
+# process has its own embedded stack; --dist loadfile keeps a module's
+# module-scoped fixtures (seeded accounts, a shared run) in one process.
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest tests
+	$(VENV)/bin/python -m pytest tests -n 3 --dist loadfile
 
 clean:
 	rm -rf $(VENV) results .careerload

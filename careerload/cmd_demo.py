@@ -47,7 +47,8 @@ def _step(message: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from careerload.run_options import RunOptions
-    from careerload.runner import RunError, run as run_scenario
+    from careerload.run_errors import RunError
+    from careerload.runner import run as run_scenario
     from careerload.stack import StackError
     from scenarios.loader import load_scenario
     from scenarios.thresholds import ScenarioError

@@ -62,7 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from careerload.runner import RunError, run
+    from careerload.run_errors import RunError
+    from careerload.runner import run
     from careerload.run_options import RunOptions
 
     options = RunOptions(**{option.dest: getattr(args, option.dest) for option in RUN_OPTIONS})

@@ -49,21 +49,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from careerload import runner
+    from careerload import locust_processes
 
     if args.processes < 1:
         raise UsageError(f"--processes: expected 1 or more, got {args.processes}")
     if not 0 < args.master_port < 65536:
         raise UsageError(f"--master-port: expected a TCP port, got {args.master_port}")
-    env = runner.child_env()
-    command = runner.worker_command(args.master_host, args.master_port, "master", args.unsent_dir)
+    env = locust_processes.child_env()
+    command = locust_processes.worker_command(args.master_host, args.master_port, "master", args.unsent_dir)
     print(f"careerload: {args.processes} worker process(es) for the master at {args.master_host}:{args.master_port}",
           file=sys.stderr, flush=True)
     workers: list[subprocess.Popen] = []
     try:
-        with runner.sigterm_as_interrupt():
+        with locust_processes.sigterm_as_interrupt():
             for _ in range(args.processes):
-                workers.append(runner.start_child(command, env))
+                workers.append(locust_processes.start_child(command, env))
             for proc in workers:
                 proc.wait()
     except KeyboardInterrupt:
@@ -73,7 +73,7 @@ def main(args: argparse.Namespace) -> int:
                 proc.send_signal(signal.SIGINT)
     finally:
         for proc in workers:
-            runner.stop_child(proc, runner.WORKER_EXIT_TIMEOUT_S)
+            locust_processes.stop_child(proc, locust_processes.WORKER_EXIT_TIMEOUT_S)
     failed = [proc.returncode for proc in workers if proc.returncode not in (0, -signal.SIGINT, 130)]
     if failed:
         raise UsageError(f"{len(failed)} of {len(workers)} worker process(es) failed (exit codes "

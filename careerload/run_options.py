@@ -59,6 +59,7 @@ def _field(dest: str) -> tuple[str, Any, Any]:
 
 
 RunOptions = dataclasses.make_dataclass(
-    "RunOptions", [_field(option.dest) for option in RUN_OPTIONS], bases=(_Derived,), namespace={"__module__": __name__},
+    "RunOptions", [_field(option.dest) for option in RUN_OPTIONS], bases=(_Derived,),
+    namespace={"__module__": __name__},
 )
 RunOptions.__doc__ = "The options of one `careerload run` (foundation.options: the `run` entries)."

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from careerload.runner import stop_child
+from careerload.locust_processes import stop_child
 from careerload.stack import Stack, find_redis_server
 from test_personas_support import CLI, REPO, careerload, seed_accounts
 
