@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Protocol
 
 import numpy as np
 
@@ -26,7 +27,14 @@ PERIOD_START = date(2025, 1, 1)
 PERIOD_DAYS = 365
 PERIOD_SECONDS = PERIOD_DAYS * DAY
 
-Column = tuple[np.ndarray, np.ndarray]  # (pool of bytes, index into it for every row)
+
+class Pool(Protocol):
+    """Pieces of COPY text by index: an object array, or one that renders its pieces when first asked."""
+
+    def __getitem__(self, index: np.ndarray) -> np.ndarray: ...
+
+
+Column = tuple[Pool, np.ndarray]  # (pool of bytes, index into it for every row)
 
 
 def pool(values: Sequence[str | None], end: str = "\t") -> np.ndarray:

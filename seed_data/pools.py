@@ -7,7 +7,9 @@ numpy. Pool entries are stored already escaped for COPY's text format, so the
 formatter can paste them without looking at them again.
 
 Same seed and same Faker version → same pools (Faker's data files can change
-between releases; the project pins faker>=30 and the venv holds one version).
+between releases; the project pins faker>=30 and the venv holds one version),
+in any process: Faker lists that it builds from a set, whose order follows the
+per-process string hash, are sorted before the first draw (`_fix_set_order`).
 """
 
 from __future__ import annotations
@@ -80,6 +82,12 @@ FUNDING_WEIGHTS = (0.12, 0.12, 0.16, 0.14, 0.1, 0.12, 0.24)
 
 STYLES = ("professional", "enthusiastic", "concise", "creative")
 
+# Faker provider lists built from a set (so ordered by the per-process string
+# hash unless PYTHONHASHSEED is fixed), per locale: (provider attribute, ...).
+# it_IT's `cities` is `list({...})` in Faker 40 and, drawn by index, gave two
+# processes with the same seed different cities (issue 12).
+SET_ORDERED = {"it_IT": ("cities",)}
+
 
 def copy_escape(text: str) -> str:
     """Escape a value for COPY's text format (backslash, tab, newline, CR)."""
@@ -115,10 +123,22 @@ class Pools:
     notes: list[str]           # short application notes
 
 
+def _fix_set_order(fake: Faker) -> None:
+    """Give each provider list of SET_ORDERED a code-point order (locale-independent), on this Faker only."""
+    for locale, attributes in SET_ORDERED.items():
+        for attribute in attributes:
+            providers = [p for p in fake[locale].providers if isinstance(getattr(p, attribute, None), list)]
+            if not providers:
+                raise ValueError(f"Faker's {locale} providers have no list {attribute!r}; revisit SET_ORDERED")
+            for provider in providers:
+                setattr(provider, attribute, sorted(getattr(provider, attribute)))
+
+
 def build(seed: int, companies: int = 3000, cities_per_market: int = 40) -> Pools:
     """Draw every pool from one Faker seeded with `seed`."""
     markets = list(MARKETS)
     fake = Faker(markets)
+    _fix_set_order(fake)
     fake.seed_instance(seed)
     english = fake["en_GB"]
 
