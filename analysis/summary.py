@@ -10,7 +10,7 @@ latency distributions are drawn, not stored: they live in `RunStats` beside it.
 `server` is the server-side evidence from the run's snapshots (cache, database,
 connections, backend process; see analysis.server), null when the run took
 none. `scrape` is the finished scrape tasks' job counts and dedup rate from
-run.json's counters (analysis.stats.scrape_counts), null when none finished. Its over-time series are stored: one point per snapshot interval is a few
+run.json's counters (analysis.counters.scrape_counts), null when none finished. Its over-time series are stored: one point per snapshot interval is a few
 hundred points for an hour, and a reader of summary.json has no other source.
 
 `incomplete` is null for a run that completed; for one that died it is
