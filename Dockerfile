@@ -7,6 +7,7 @@ WORKDIR /app
 
 COPY pyproject.toml README.md ./
 COPY foundation ./foundation
+COPY profiles ./profiles
 COPY careerload ./careerload
 COPY target_api ./target_api
 COPY seed_data ./seed_data

@@ -59,6 +59,19 @@ def lost_worker_lines(run: dict[str, Any]) -> list[str]:
             for w in run.get("lost_workers") or []]
 
 
+def profile_lines(run: dict[str, Any]) -> list[str]:
+    """What the run's API profile left out: operations not exercised, ownership not checked (run.json `profile`)."""
+    profile = run.get("profile") or {}
+    lines = []
+    if profile.get("not_exercised"):
+        lines.append(f"Profile {profile.get('name')}: operations not exercised (absent on this deployment): "
+                     f"{', '.join(profile['not_exercised'])}.")
+    if profile and not profile.get("ownership_checks", True):
+        lines.append(f"Profile {profile.get('name')}: the user's own id is unknown, so responses were not "
+                     "checked to belong to the user.")
+    return lines
+
+
 def endpoint_label(row: dict[str, Any]) -> str:
     return f"{row['method']} {row['name']}" if row.get("method") else row["name"]
 

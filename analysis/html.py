@@ -83,6 +83,7 @@ def _context(summary: Summary, charts: list[Chart]) -> dict[str, Any]:
         "window": summary.window,
         "notes": summary.notes,
         "lost_workers": fmt.lost_worker_lines(summary.run),
+        "profile_notes": fmt.profile_lines(summary.run),
         "thresholds": thresholds,
         "stats_headers": STATS_HEADERS,
         "endpoints": _stats_rows([*summary.endpoints, summary.aggregate], fmt.endpoint_label),

@@ -47,6 +47,8 @@ def render(summary: Summary) -> str:
         "",
     ]
     lines += [f"> ⚠️ {line}" for line in fmt.lost_worker_lines(summary.run)] + ([""] if summary.run.get("lost_workers") else [])
+    notes = fmt.profile_lines(summary.run)
+    lines += [f"> {line}" for line in notes] + ([""] if notes else [])
     if summary.thresholds:
         lines += _table(
             ["", "metric", "scope", "target", "critical", "observed"],

@@ -34,7 +34,7 @@ from scenarios.thresholds import NO_DATA
 
 # run.json keys shown as the run's parameters, in this order.
 RUN_FIELDS = ("scenario", "scenario_file", "host", "options", "versions", "git_revision",
-              "workers", "lost_workers", "aborted")
+              "workers", "lost_workers", "aborted", "profile")
 
 
 @dataclass

@@ -6,17 +6,21 @@ Starts a fast canned-response HTTP server on 127.0.0.1 (raw gevent sockets, so t
 server is cheaper than the generator and the generator is what is measured), then
 runs Locust headless against its one endpoint, each variant in its own process:
 
-    bare        FastHttpUser, GET /api/v1/health, no careerload code at all
-    machinery   a CareerUser (base class, login, catch_response checks of status and
-                JSON shape, template naming, persona context, per-persona statistics,
-                careerload's listeners), raw request log off
+    bare        FastHttpUser, GET /api/v1/jobs/1, no careerload code at all
+    machinery   a CareerUser performing the profile's `job_detail` operation (base class,
+                login, the reference profile's URL template, catch_response checks of
+                status, JSON shape and owner, template naming, persona context,
+                per-persona statistics, careerload's listeners), raw request log off
+    copilot     machinery under the career-copilot profile (its own-id route at login,
+                the path template /jobs/{job_id}): what a second profile costs
     everything  machinery + the raw request log (--run-dir)
     1 worker    everything, as a master plus 1 worker process (raw log written by the worker,
                 as `careerload run --workers` does)
     2 workers   the same with 2 worker processes
     2 shipped   2 workers that send their raw rows to the master (as `careerload worker` does)
 
-and prints requests/s and the ratios the issues ask for: everything / bare >= 0.8,
+and prints requests/s and the ratios the issues ask for: persona / bare for both
+built-in profiles (a profile must cost nothing measurable), everything / bare >= 0.8,
 the raw log's own cost (1 - everything / machinery) <= 10 %, the scaling from 1 to
 2 local workers, and what shipping the raw rows to the master costs. On a machine
 with fewer cores than processes (master + workers + the server) the scaling ratio
@@ -40,21 +44,20 @@ if VARIANT:  # imported by Locust as the locustfile of one variant
             wait_time = constant(0)
 
             @task
-            def health(self) -> None:
-                self.client.get("/api/v1/health", name="/api/v1/health")
+            def job_detail(self) -> None:
+                self.client.get("/api/v1/jobs/1", name="/api/v1/jobs/{id}")
     else:
-        from locustfiles.common import API, CareerUser
+        from locustfiles.common import CareerUser
 
         class Machinery(CareerUser):
-            """A persona reduced to one task: the same checks and naming as the real ones, no think time."""
+            """A persona reduced to one task: the same profile lookup, checks and naming as the real ones."""
 
             def wait_time(self) -> float:
                 return 0.0
 
             @task
-            def health(self) -> None:
-                with self.client.get(f"{API}/health", name=f"{API}/health", catch_response=True) as resp:
-                    self.expect(resp, 200, keys=("status", "database", "redis"))
+            def job_detail(self) -> None:
+                self.fetch("job_detail", id=1)
 
 else:  # the benchmark driver
     import argparse
@@ -69,7 +72,8 @@ else:  # the benchmark driver
 
     HERE = Path(__file__).resolve()
     REPO = HERE.parent.parent
-    HEALTH = b'{"status":"ok","database":"ok","redis":"ok"}'
+    # One answer for every GET: a job of user 1 (what job_detail checks) that is also a user 1 (/users/me).
+    JOB = b'{"id":1,"user_id":1,"title":"Backend Engineer","company":"Acme","status":"applied"}'
     TOKEN = b'{"access_token":"1.9999999999.bench","token_type":"bearer"}'
 
     def canned(body: bytes) -> bytes:
@@ -78,7 +82,7 @@ else:  # the benchmark driver
     SERVER = f"""
 import sys
 from gevent.server import StreamServer
-HEALTH, LOGIN = {canned(HEALTH)!r}, {canned(TOKEN)!r}
+JOB, LOGIN = {canned(JOB)!r}, {canned(TOKEN)!r}
 def handle(sock, _):
     buf = b""
     while True:
@@ -95,7 +99,7 @@ def handle(sock, _):
         while len(buf) < length:
             buf += sock.recv(65536)
         buf = buf[length:]
-        sock.sendall(LOGIN if head.startswith(b"POST") else HEALTH)
+        sock.sendall(LOGIN if head.startswith(b"POST") else JOB)
 server = StreamServer(("127.0.0.1", 0), handle)
 server.start()
 print(server.server_port, flush=True)
@@ -111,7 +115,8 @@ server.serve_forever()
         else:
             cmd += ["--headless", "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--only-summary",
                     "--json-file", str(Path(tempfile.gettempdir()) / f"careerload-bench-{os.getpid()}-{variant}"),
-                    "--seed-users", "1"] if variant != "bare" else \
+                    "--seed-users", "1", "--profile", "career-copilot" if variant == "copilot" else "reference"] \
+                if variant != "bare" else \
                    ["--headless", "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--only-summary",
                     "--json-file", str(Path(tempfile.gettempdir()) / f"careerload-bench-{os.getpid()}-{variant}")]
             if run_dir is not None:
@@ -125,7 +130,7 @@ server.serve_forever()
         path = Path(tempfile.gettempdir()) / f"careerload-bench-{os.getpid()}-{variant}.json"
         entries = json.loads(path.read_text())
         path.unlink()
-        total = sum(e["num_requests"] for e in entries if e["name"] == "/api/v1/health")
+        total = sum(e["num_requests"] for e in entries if e["name"] == "/api/v1/jobs/{id}")
         start = min(e["start_time"] for e in entries)
         end = max(e["last_request_timestamp"] for e in entries)
         return total / (end - start)
@@ -155,15 +160,15 @@ server.serve_forever()
         args = parser.parse_args()
         server = subprocess.Popen([sys.executable, "-c", SERVER], stdout=subprocess.PIPE,
                                   stderr=subprocess.DEVNULL, text=True)
-        runs: dict[str, list[float]] = {"bare": [], "machinery": [], "everything": [], "1 worker": [],
+        runs: dict[str, list[float]] = {"bare": [], "machinery": [], "copilot": [], "everything": [], "1 worker": [],
                                         "2 workers": [], "2 shipped": []}
         try:
             host = f"http://127.0.0.1:{server.stdout.readline().strip()}"
             # Interleaved rounds, median per variant: the machine is shared, and a burst of
             # someone else's work must not land on one variant only.
             for round_ in range(args.rounds):
-                order = [("bare", False), ("machinery", False), ("everything", True)]
-                for variant, raw_log in order[round_ % 3:] + order[: round_ % 3]:  # rotate: no variant always last
+                order = [("bare", False), ("machinery", False), ("copilot", False), ("everything", True)]
+                for variant, raw_log in order[round_ % 4:] + order[: round_ % 4]:  # rotate: no variant always last
                     runs[variant].append(measure(variant, host, args.seconds, args.users, raw_log=raw_log))
             for round_ in range(args.rounds):
                 order = [("1 worker", 1, "run-dir"), ("2 workers", 2, "run-dir"), ("2 shipped", 2, "master")]
@@ -181,6 +186,8 @@ server.serve_forever()
         log_cost = 1 - results["everything"] / results["machinery"]
         scaling = results["2 workers"] / results["1 worker"]
         shipping = 1 - results["2 shipped"] / results["2 workers"]
+        print(f"persona / bare, reference      {results['machinery'] / results['bare']:.2f}")
+        print(f"persona / bare, career-copilot {results['copilot'] / results['bare']:.2f}")
         print(f"everything / bare          {everything:.2f}  (want >= 0.80)")
         print(f"raw request log cost       {log_cost * 100:.1f} %  (want <= 10 %)")
         print(f"local workers: 1 worker {results['1 worker']:.0f} requests/s, 2 workers {results['2 workers']:.0f} "

@@ -62,11 +62,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from careerload.profile_check import before_run
     from careerload.run_errors import RunError
     from careerload.runner import run
     from careerload.run_options import RunOptions
 
     options = RunOptions(**{option.dest: getattr(args, option.dest) for option in RUN_OPTIONS})
+    before_run(options.profile, options.accounts, options.scenario, options.host, options.no_profile_check)
     try:
         return run(options)
     except RunError as exc:

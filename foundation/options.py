@@ -6,7 +6,8 @@ One table, three readers:
   an `env` variable is its default there too (command line, then environment,
   then the default, as Locust's own options resolve).
 - Locust's parser, through the plugin's `init_command_line_parser` listener
-  (locustfiles._options), adds every option with `locust`, with its `env_var`,
+  (locustfiles._options), adds every option with `locust` (but those Locust
+  defines itself, `locust_defines`), with its `env_var`,
   `include_in_web_ui` (`web_ui`) and `is_secret`. So `locust -f locustfiles` and
   `careerload run` take the same options, and workers get them with every spawn.
 - `RunOptions` (careerload.run_options) is a dataclass generated from the `run`
@@ -60,6 +61,7 @@ class Option:
     aliases: tuple[str, ...] = ()  # further spellings on `careerload run`
     group: str | None = None       # the section of `careerload run --help`
     required: bool = False         # `careerload run` cannot do without it
+    locust_defines: bool = False   # Locust's own parser already has it (and its web UI field): not added again
 
     @property
     def flag(self) -> str:
@@ -93,6 +95,19 @@ OPTIONS: tuple[Option, ...] = (
     Option("host", "base URL of the backend, e.g. http://127.0.0.1:8000", required=True),
     Option("scenario_file", "Path to a scenario .toml file; overrides --scenario.", default="",
            env="CAREERLOAD_SCENARIO_FILE", run=False, locust=True),
+    # --- the deployment's dialect and accounts (profiles/, locustfiles/_profile.py)
+    # Locust has its own --profile (a label grouping test runs, a field of its web UI form): careerload
+    # reads that same option as the API profile, so `locust -f locustfiles --profile X` and the form take it.
+    Option("profile", "the deployment's API profile (routes, pagination, auth, statuses): a built-in name "
+           "(reference, career-copilot) or a profile .toml file; default reference", default="reference",
+           env="CAREERLOAD_PROFILE", metavar="NAME|FILE", locust=True, locust_defines=True),
+    Option("profile_text", "The profile's TOML text, filled in by the master for its workers (a worker on "
+           "another host has no copy of the file); leave it empty.", default="", run=False, locust=True),
+    Option("accounts", "log in as the accounts of this file (CSV with an email,password header, or JSON lines "
+           "with email and password) instead of the seeded users; each user its own account until all are used",
+           default="", env="CAREERLOAD_ACCOUNTS", metavar="FILE", web_ui=True, locust=True),
+    Option("no_profile_check", "start the load even when the target's OpenAPI document does not match the "
+           "profile", default=False, switch=True),
     # --- how it plays
     Option("time_scale", "multiply every duration of the scenario (0.1 plays it ten times faster); default 1",
            default=1.0, type=float, env="CAREERLOAD_TIME_SCALE", metavar="F", web_ui=True, locust=True),

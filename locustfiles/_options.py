@@ -40,4 +40,6 @@ def add_arguments(parser: Any) -> None:
     # Straight on the parser: Locust's web UI reads include_in_web_ui/is_secret from
     # its own add_argument, which argument groups do not go through.
     for option in LOCUST_OPTIONS:
+        if option.locust_defines:
+            continue
         parser.add_argument(option.flag, **_arguments(option))

@@ -8,9 +8,12 @@ N = 1..--seed-users, and each persona learns its job ids from its first page.
 
 from __future__ import annotations
 
+import csv
 import itertools
+import json
 import random
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from foundation.logins import SEED_EMAIL_DOMAIN, seed_email
 
@@ -23,9 +26,49 @@ MAX_ACCOUNTS = 5000
 
 @dataclass
 class Account:
-    email: str
+    email: str                      # the login name: an email, or a username where the deployment takes one
     user_id: int | None = None
     job_ids: list[int] = field(default_factory=list)
+    password: str | None = field(default=None, repr=False)  # None: the seeded users' shared password
+
+
+class AccountsFileError(ValueError):
+    """An --accounts file that cannot be used; the message names the file and the line."""
+
+
+def read_accounts(path: str) -> list[Account]:
+    """Accounts from a CSV file with an `email,password` (or `username,password`) header, or from JSON lines."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AccountsFileError(f"--accounts {path}: cannot read: {exc}") from None
+    accounts: list[Account] = []
+    if text.lstrip().startswith("{"):
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError:
+                raise AccountsFileError(f"--accounts {path}:{number}: not a JSON object") from None
+            accounts.append(_account(path, number, row if isinstance(row, dict) else {}))
+    else:
+        reader = csv.DictReader(text.splitlines())
+        if not reader.fieldnames or "password" not in reader.fieldnames:
+            raise AccountsFileError(f"--accounts {path}: expected a CSV header with email (or username) and password")
+        for number, row in enumerate(reader, 2):
+            accounts.append(_account(path, number, row))
+    if not accounts:
+        raise AccountsFileError(f"--accounts {path}: no accounts in the file")
+    return accounts
+
+
+def _account(path: str, number: int, row: dict) -> Account:
+    login, password = row.get("email") or row.get("username"), row.get("password")
+    if not isinstance(login, str) or not login or not isinstance(password, str):
+        raise AccountsFileError(f"--accounts {path}:{number}: expected an email (or username) and a password")
+    user_id = row.get("user_id")
+    return Account(login, int(user_id) if str(user_id or "").isdigit() else None, password=password)
 
 
 class AccountPool:
@@ -44,6 +87,10 @@ class AccountPool:
         """A job id owned by another account (for the isolation check), or None when unknown."""
         others = [a for a in random.sample(self.accounts, min(5, len(self.accounts))) if a.user_id != user_id and a.job_ids]
         return random.choice(others[0].job_ids) if others else None
+
+    @classmethod
+    def from_file(cls, path: str, offset: int = 0) -> "AccountPool":
+        return cls(read_accounts(path), offset)
 
     @classmethod
     def from_pattern(cls, n_users: int, offset: int = 0) -> "AccountPool":

@@ -1,5 +1,6 @@
-"""ScrapingUser: starts background scrapes and waits for them, like the audit's second k6 script.
+"""ScrapingUser: starts scrapes and waits for them, like the audit's second k6 script.
 
+Asynchronous scraping (the profile's `scraping = "async"`, the reference):
 `POST /jobs/scrape` must answer 202 with a task id; the persona then polls
 `GET /tasks/{task_id}` with exponential back-off until the task is done or
 failed, and fires two completion times as their own requests (type TASK), so
@@ -12,9 +13,13 @@ completion time has percentiles like any endpoint:
 - "scrape completion (server)": the backend's own `finished_at - created_at`
   from `/tasks/{id}`, exact but blind to queueing before the 202 and to 429s.
 
-Every poll checks the task id, and a finished task that its counts add up
-(`jobs_scraped == jobs_added + jobs_deduplicated`). The dedup counts are summed
-into run.json's counters.
+Synchronous scraping (`scraping = "sync"`, Career Copilot): the answer itself
+carries the counts; "scrape completion" is the time from the first POST (429
+back-off included) to that answer, and there is no server-side time.
+
+Every poll checks the task id, and a finished task (or a synchronous answer)
+that its counts add up (`jobs_scraped == jobs_added + jobs_deduplicated`). The
+dedup counts are summed into run.json's counters.
 """
 
 from __future__ import annotations
@@ -27,8 +32,9 @@ from typing import Any
 import gevent
 from locust import events
 
+from locustfiles._profile import PROFILE
 from locustfiles._run_state import RUN
-from locustfiles.common import API, MAX_RETRIES, CareerUser
+from locustfiles.common import MAX_RETRIES, CareerUser
 
 KEYWORDS = ("python developer", "data engineer", "react", "golang", "site reliability", "machine learning")
 LOCATIONS = ("Berlin", "Remote", "London", "Amsterdam", None)
@@ -52,36 +58,51 @@ def server_duration_ms(task: dict[str, Any]) -> float | None:
 class ScrapingUser(CareerUser):
     # Between two scrapes: 5-15 s, someone reading the new results before searching again.
     think_time = (5.0, 15.0)
+    task_weights = {"scrape": 1}
 
     def scrape(self) -> None:
-        body = {"keywords": random.choice(KEYWORDS), "location": random.choice(LOCATIONS), "max_results": 20}
-        template = f"{API}/jobs/scrape"
+        op = self.op("scrape")
+        if op is None:
+            return
+        values = {"keywords": random.choice(KEYWORDS), "location": random.choice(LOCATIONS), "max_results": 20}
         started = time.time()  # the user's wait starts with the first POST, back-off included
         for attempt in range(MAX_RETRIES + 1):
-            with self.client.post(template, json=body, name=template, catch_response=True) as resp:
+            with self.send(op, values) as resp:
                 if resp.status_code != 429:
-                    accepted = self.expect(resp, 202, keys=("task_id",))
+                    answer = self.check(resp, op, values)
+                    if answer and PROFILE.profile.scraping == "sync" and not self.counts_add_up(resp, answer):
+                        answer = None
                     break
-                delay = self.retry_after(resp, template)
+                delay = self.retry_after(resp, op.request_name)
             if attempt < MAX_RETRIES:
                 gevent.sleep(delay)
         else:
             return  # still rate-limited after MAX_RETRIES back-offs: every 429 is already counted
-        if accepted:
-            self.wait_for(accepted["task_id"], started)
+        if PROFILE.profile.scraping == "sync":
+            error = None if answer else "the scrape failed"
+            self.fire_task("scrape completion", (time.time() - started) * 1000.0, started,
+                           RuntimeError(error) if error else None)
+            if answer:
+                self.count_done(answer)
+        elif answer:
+            self.wait_for(answer[op.id_field], started)
+
+    @staticmethod
+    def counts_add_up(resp: Any, task: dict[str, Any]) -> bool:
+        if all(isinstance(task.get(key), int) for key in COUNTS) and \
+                task["jobs_scraped"] == task["jobs_added"] + task["jobs_deduplicated"]:
+            return True
+        resp.failure(f"jobs_scraped {task.get('jobs_scraped')} != jobs_added {task.get('jobs_added')} "
+                     f"+ jobs_deduplicated {task.get('jobs_deduplicated')}")
+        return False
 
     def poll(self, task_id: str) -> dict[str, Any] | None:
-        """One GET /tasks/{task_id}, checked: shape, our task, and counts that add up once done."""
-        with self.client.get(f"{API}/tasks/{task_id}", name=f"{API}/tasks/{{task_id}}", catch_response=True) as resp:
-            task = self.expect(resp, 200, keys=("task_id", "status", *COUNTS))
-            if task is None:
-                return None
-            if task["task_id"] != task_id:
-                resp.failure(f"asked for task {task_id}, got task {task['task_id']}")
-                return None
-            if task["status"] == "done" and task["jobs_scraped"] != task["jobs_added"] + task["jobs_deduplicated"]:
-                resp.failure(f"jobs_scraped {task['jobs_scraped']} != jobs_added {task['jobs_added']} "
-                             f"+ jobs_deduplicated {task['jobs_deduplicated']}")
+        """One task poll, checked: shape, our task, and counts that add up once done."""
+        op = self.op("task_poll")
+        values = {"task_id": task_id}
+        with self.send(op, values) as resp:
+            task = self.check(resp, op, values)
+            if task is None or (task["status"] == "done" and not self.counts_add_up(resp, task)):
                 return None
         return task
 
@@ -107,9 +128,13 @@ class ScrapingUser(CareerUser):
         if server_ms is not None:
             self.fire_task("scrape completion (server)", server_ms, started, exception)
         if error is None:
-            RUN.count("scrape tasks done")
-            for key in COUNTS:
-                RUN.count(f"scrape {key}", task[key])
+            self.count_done(task)
+
+    @staticmethod
+    def count_done(task: dict[str, Any]) -> None:
+        RUN.count("scrape tasks done")
+        for key in COUNTS:
+            RUN.count(f"scrape {key}", task[key])
 
     def fire_task(self, name: str, response_time_ms: float, started: float, exception: Exception | None) -> None:
         events.request.fire(

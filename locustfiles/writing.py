@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 
 from locustfiles.browsing import BrowsingUser, new_job, weighted
-from locustfiles.common import API
 
 # Relative task weights of a writing session (the mixed profile's 30 % writes):
 # mostly single creates and status updates, a bulk import now and then, and the
@@ -21,28 +20,26 @@ BULK_SIZE = (3, 10)
 class WritingUser(BrowsingUser):
     # Think time: 3-10 s, filling in a form takes longer than reading a list.
     think_time = (3.0, 10.0)
+    task_weights = WRITING_WEIGHTS
 
     def on_start(self) -> None:
         super().on_start()
         self.created: list[int] = []
 
     def create_job(self) -> None:
-        with self.client.post(f"{API}/jobs", json=new_job(), name=f"{API}/jobs", catch_response=True) as resp:
-            body = self.expect(resp, 201, keys=("id",), owner_field="user_id")
-        if body:
-            self.remember([body])
-            self.created.append(body["id"])
+        body = self.fetch("create_job", job=new_job())
+        op = self.op("create_job")
+        if body and op is not None:
+            self.remember([body], op.id_field)
+            self.created.append(body[op.id_field])
 
     def bulk_create(self) -> None:
         jobs = [new_job() for _ in range(random.randint(*BULK_SIZE))]
-        with self.client.post(f"{API}/jobs/bulk", json={"jobs": jobs}, name=f"{API}/jobs/bulk",
-                              catch_response=True) as resp:
-            body = self.expect(resp, 201, keys=("created", "ids"))
-            if body and body["created"] != len(jobs):
-                resp.failure(f"bulk create of {len(jobs)} jobs created {body['created']}")
-        if body:
-            self.created.extend(body["ids"])
-            self.remember([{"id": job_id} for job_id in body["ids"]])
+        body = self.fetch("bulk_create", jobs=jobs, count=len(jobs))
+        op = self.op("bulk_create")
+        if body and op is not None and isinstance(body.get(op.id_field), list):
+            self.created.extend(body[op.id_field])
+            self.remember([{"id": job_id} for job_id in body[op.id_field]])
 
     def delete_own_job(self) -> None:
         if not self.created:
@@ -50,8 +47,7 @@ class WritingUser(BrowsingUser):
         job_id = self.created.pop(random.randrange(len(self.created)))
         if job_id in self.job_ids:
             self.job_ids.remove(job_id)
-        with self.client.delete(f"{API}/jobs/{job_id}", name=f"{API}/jobs/{{id}}", catch_response=True) as resp:
-            self.expect(resp, 204)
+        self.fetch("delete_job", id=job_id)
 
     tasks = weighted(
         {**{name: getattr(BrowsingUser, name) for name in ("update_job", "apply", "list_jobs", "job_detail")},

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("foundation", "scenarios", "target_api", "seed_data", "locustfiles", "analysis", "careerload")
+PACKAGES = ("foundation", "profiles", "scenarios", "target_api", "seed_data", "locustfiles", "analysis", "careerload")
 BASE = "foundation"
 TOP = "careerload"
 
