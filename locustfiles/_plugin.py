@@ -86,7 +86,11 @@ def _sigterm_as_ctrl_c(signum: int, frame: Any) -> None:
     finished, so during a headless run SIGTERM would kill the process outright.
     It comes from `kill`, `docker stop`, systemd, and from PR_SET_PDEATHSIG when
     `careerload run` itself is killed; what was measured must not go with it.
+    Only the first one counts: a second SIGTERM, seen arriving while the first
+    one's shutdown drained the workers, raised a KeyboardInterrupt nothing
+    caught and killed the master before it wrote run.json.
     """
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 
