@@ -84,6 +84,31 @@ def latency_over_time(summary: Summary, timeline: Timeline, path: Path) -> Chart
     return Chart("Response time percentiles over time", _save(fig, path))
 
 
+def latency_per_persona(timeline: Timeline, path: Path) -> Chart:
+    """p95 per bucket, one line per persona: all requests together mix 2 s cover letters with 5 ms lists.
+
+    A log axis when the personas' latencies are far apart, so the fast ones are
+    not a flat line at zero under the slow one.
+    """
+    fig = Figure(figsize=(10, 4.5))
+    ax = fig.add_subplot()
+    x, xlabel = _time_axis(timeline)
+    for name, p95 in sorted(timeline.persona_p95_ms.items()):
+        ax.plot(x, p95, label=name, linewidth=1.2, marker=".", markersize=3)
+    values = np.concatenate(list(timeline.persona_p95_ms.values()))
+    values = values[np.isfinite(values) & (values > 0)]
+    if values.size and values.max() / values.min() > LOG_SCALE_SPREAD:
+        ax.set_yscale("log")
+    else:
+        ax.set_ylim(bottom=0)
+    ax.set_title(f"p95 per persona over time ({_bucket_note(timeline)})")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("p95 response time (ms)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize="small")
+    return Chart("p95 per persona over time", _save(fig, path))
+
+
 def throughput_users(timeline: Timeline, path: Path) -> Chart:
     """Requests/s on the left axis, Locust's user count on the right when it was recorded."""
     fig = Figure(figsize=(10, 4.5))
@@ -319,6 +344,8 @@ def report_charts(summary: Summary, stats: RunStats, charts_dir: Path) -> list[C
     charts = []
     if stats.timeline is not None:
         charts.append(latency_over_time(summary, stats.timeline, charts_dir / "latency_over_time.png"))
+        if stats.timeline.persona_p95_ms:
+            charts.append(latency_per_persona(stats.timeline, charts_dir / "latency_per_persona.png"))
         charts.append(throughput_users(stats.timeline, charts_dir / "throughput_users.png"))
         charts.append(failures_over_time(stats.timeline, charts_dir / "failures_over_time.png"))
     if any(row["p95_ms"] is not None for row in summary.endpoints):

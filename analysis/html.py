@@ -44,6 +44,7 @@ th, td { border-bottom: 1px solid #e4e4e4; padding: .3rem .5rem; text-align: rig
 th:first-child, td:first-child, td.text { text-align: left; }
 th { background: #f5f5f5; }
 img { max-width: 100%; margin: .6rem 0 1.2rem; }
+nav#contents ol { columns: 2; font-size: .9rem; } nav#contents h2 { font-size: 1.1rem; }
 pre { background: #f7f7f7; padding: .6rem; overflow-x: auto; font-size: .8rem; }
 .note { color: #555; font-size: .9rem; }
 .incomplete { font-weight: 600; border-left: .3rem solid #b26a00; padding: .4rem .8rem; background: #fff4e5; }
@@ -63,6 +64,18 @@ def _stats_rows(rows: list[dict[str, Any]], label) -> list[list[str]]:
     ]
 
 
+def _contents(context: dict[str, Any]) -> list[tuple[str, str]]:
+    """The table of contents: (anchor, heading) of every section the page has, in its order; charts one by one."""
+    entries = [("thresholds", "Thresholds"), ("endpoints", "Endpoints")]
+    entries += [("personas", "Personas")] if context["personas"] else []
+    entries += [("scraping", "Scraping")] if context["scrape"] else []
+    entries += [(f"server-{n}", section.title) for n, section in enumerate(context["server_sections"], 1)]
+    entries += [(f"chart-{n}", chart["title"]) for n, chart in enumerate(context["charts"], 1)]
+    entries += [("failures", "Failures by error")]
+    entries += [("exceptions", "Exceptions in the load generator")] if context["exceptions"] else []
+    return [*entries, ("parameters", "Run parameters")]
+
+
 def _context(summary: Summary, charts: list[Chart]) -> dict[str, Any]:
     """What the template shows, as plain text values: formatting here, layout in the template."""
     thresholds = [{"status": r["status"], "metric": r["metric"], "scope": r["scope"],
@@ -72,7 +85,7 @@ def _context(summary: Summary, charts: list[Chart]) -> dict[str, Any]:
                   for r in summary.thresholds]
     parameters = [(key, json.dumps(value, default=str)) for key, value in summary.run.items()]
     parameters.append(("window", json.dumps(summary.window)))
-    return {
+    context = {
         "style": STYLE,
         "title": summary.title,
         "verdict": summary.verdict,
@@ -97,6 +110,7 @@ def _context(summary: Summary, charts: list[Chart]) -> dict[str, Any]:
         "exceptions": summary.exceptions,
         "parameters": parameters,
     }
+    return {**context, "contents": _contents(context)}
 
 
 def render(summary: Summary, charts: list[Chart]) -> str:

@@ -96,7 +96,7 @@ def compute_raw(data: RunData, window: Window) -> RunStats:
         failures=_raw_failures(log),
         exceptions=locust_exceptions(data),
         window=window,
-        timeline=_raw_timeline(ts, rt, failed, window, data.history),
+        timeline=_raw_timeline(ts, rt, failed, window, data.history, user_codes, list(users.categories)),
         distributions=distributions,
         notes=[pseudo_note(pseudo)] if pseudo else [],
         scrape=scrape_counts(data.run),
@@ -142,7 +142,7 @@ def _users_at(history: pd.DataFrame | None, times: np.ndarray) -> np.ndarray:
 
 
 def _raw_timeline(ts: np.ndarray, rt: np.ndarray, failed: np.ndarray, window: Window,
-                  history: pd.DataFrame | None) -> Timeline | None:
+                  history: pd.DataFrame | None, persona_codes: np.ndarray, personas: list[str]) -> Timeline | None:
     if not rt.size or window.start is None or window.end is None:
         return None
     duration = max(window.end - window.start, 1.0)
@@ -162,7 +162,12 @@ def _raw_timeline(ts: np.ndarray, rt: np.ndarray, failed: np.ndarray, window: Wi
         **{f"{key}_ms": quantiles[:, i] for i, key in enumerate(TIMELINE_QUANTILES)},
         "users": _users_at(history, window.start + starts + widths),
     })
-    return Timeline(frame, bucket, SOURCE_RAW)
+    by_persona = {}
+    for index, name in enumerate(personas):
+        mine = persona_codes == index
+        if name and mine.any():
+            by_persona[name] = grouped_quantiles(rt[mine], codes[mine], nbuckets, (PERCENTILES["p95"],))[:, 0]
+    return Timeline(frame, bucket, SOURCE_RAW, by_persona)
 
 
 def _raw_distributions(rt: np.ndarray, codes: np.ndarray, labels: list[tuple[str, str | None]],

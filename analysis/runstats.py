@@ -39,6 +39,8 @@ class Timeline:
     frame: pd.DataFrame     # t_s, requests_per_s, failures_per_s, p50_ms, p95_ms, p99_ms, users
     bucket_s: float
     source: str             # SOURCE_RAW or SOURCE_CSV
+    # p95 per bucket of each persona (raw log only): all requests together mix 2 s cover letters with 5 ms lists
+    persona_p95_ms: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass

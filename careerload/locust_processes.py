@@ -58,9 +58,8 @@ def locust_command(options: RunOptions, scenario: Scenario, run_dir: Path, role:
     if role == "worker":
         return worker_command("127.0.0.1", master_port, "run-dir")
     cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILES)]
-    # A built-in goes by name, so the web UI's scenario picker shows it; a file by its path.
-    builtin = builtin_name(scenario.path)
-    source = ["--scenario", builtin] if builtin else ["--scenario-file", str(scenario.path)]
+    # A built-in goes by name, a file by its absolute path: the web UI's scenario picker preselects either.
+    source = ["--scenario", builtin_name(scenario.path) or str(Path(scenario.path).resolve())]
     cmd += [
         "--host", options.host,
         *source,
@@ -76,6 +75,7 @@ def locust_command(options: RunOptions, scenario: Scenario, run_dir: Path, role:
         cmd += option.locust_argv(getattr(options, option.dest))
     if options.web:
         cmd += ["--web-host", options.web_host, "--web-port", str(options.web_port)]
+        cmd += ["--web-login"] if options.web_login else []
     else:
         cmd += ["--headless"]
     if options.distributed:

@@ -7,6 +7,7 @@ import urllib.request
 
 from careerload.run_errors import RunError
 from careerload.run_options import RunOptions
+from foundation.processes import is_loopback
 from scenarios.loader import Scenario
 
 
@@ -27,6 +28,12 @@ def check_options(options: RunOptions) -> None:
         raise RunError(f"--on-worker-loss: expected continue or stop, got {options.on_worker_loss!r}")
     if options.snapshot_interval <= 0:
         raise RunError(f"--snapshot-interval: expected a positive number of seconds, got {options.snapshot_interval}")
+    if options.web and options.web_login and not options.web_password:
+        raise RunError("--web-login needs a password: set CAREERLOAD_WEB_PASSWORD (the user is --web-user, "
+                       f"{options.web_user})")
+    if options.web and not is_loopback(options.web_host) and not options.web_login:
+        raise RunError(f"--web-host {options.web_host} makes the web UI reachable from other machines: add "
+                       "--web-login and set CAREERLOAD_WEB_PASSWORD, or keep --web-host 127.0.0.1")
 
 
 def preflight(host: str, scenario: Scenario, options: RunOptions) -> None:

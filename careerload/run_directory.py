@@ -33,6 +33,12 @@ def load_started(run_dir: Path) -> bool:
     return path.is_file() and json.loads(path.read_text(encoding="utf-8")).get("status") == rundir.RUNNING
 
 
+def run_written(run_dir: Path) -> bool:
+    """Whether the master has closed the run already: its run.json says "complete" (a web UI's STOP does that)."""
+    path = run_dir / rundir.RUN_JSON
+    return path.is_file() and json.loads(path.read_text(encoding="utf-8")).get("status") == rundir.COMPLETE
+
+
 def amend_run_json(run_dir: Path, options: RunOptions, scenario: Scenario, interrupted: bool,
                    lost: str | None = None) -> dict[str, Any]:
     """Add the command's own options to the master's run.json (or write a minimal one if it has none).

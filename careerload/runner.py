@@ -41,7 +41,7 @@ from careerload.locust_processes import (
     sigterm_as_interrupt, stop_child,
 )
 from careerload.preflight import check_options, preflight
-from careerload.run_directory import amend_run_json, load_started, make_run_dir
+from careerload.run_directory import amend_run_json, load_started, make_run_dir, run_written
 from careerload.run_errors import MasterLost, RunError
 from careerload.run_options import RunOptions
 from careerload.snapshots import ServerSnapshots, login_token
@@ -76,8 +76,10 @@ def play(options: RunOptions, scenario: Scenario, run_dir: Path, master_port: in
             with sigterm_as_interrupt():
                 master.wait()
         except KeyboardInterrupt:
-            interrupted = True
-            print("\ncareerload: Ctrl-C: stopping the load, writing the run directory...", file=sys.stderr, flush=True)
+            # After a web UI's STOP the run is written: Ctrl-C only closes the UI, it interrupts nothing.
+            interrupted = not run_written(run_dir)
+            doing = "stopping the load, writing the run directory" if interrupted else "closing the web UI"
+            print(f"\ncareerload: Ctrl-C: {doing}...", file=sys.stderr, flush=True)
             master.send_signal(signal.SIGINT)
             stop_child(master, MASTER_EXIT_TIMEOUT_S)
     finally:
@@ -140,7 +142,8 @@ def run(options: RunOptions) -> int:
     print(f"careerload: {scenario.duration_s:.0f}s, peak {scenario.peak_users} users, {mode}, "
           f"host {options.host}, run directory {run_dir}", flush=True)
     if options.web:
-        print(f"careerload: web UI on http://{options.web_host}:{options.web_port} (Ctrl-C to end)", flush=True)
+        print(f"careerload: web UI on http://{options.web_host}:{options.web_port}: START plays the scenario the "
+              "picker names; STOP writes the run directory and the report; Ctrl-C ends", flush=True)
     snapshots = server_snapshots(options, scenario, run_dir)
     snapshots.start()
     master_lost: str | None = None

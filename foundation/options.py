@@ -87,14 +87,10 @@ DISTRIBUTED = "distributed runs"
 
 OPTIONS: tuple[Option, ...] = (
     # --- what plays, against what
-    # `careerload run` takes a name or a file and hands a built-in on as --scenario (the web UI's picker
-    # then shows it), a file as --scenario-file.
-    Option("scenario", "the scenario to play (shape, personas, thresholds): a built-in name; `careerload run` also "
-           "takes a path to a scenario .toml file", default="smoke", env="CAREERLOAD_SCENARIO", web_ui=True,
-           locust=True, positional=True),
+    # A built-in name or a file, on both command lines: the web UI's picker lists the built-ins and the file given.
+    Option("scenario", "the scenario to play (shape, personas, thresholds): a built-in name or a path to a scenario "
+           ".toml file", default="smoke", env="CAREERLOAD_SCENARIO", web_ui=True, locust=True, positional=True),
     Option("host", "base URL of the backend, e.g. http://127.0.0.1:8000", required=True),
-    Option("scenario_file", "Path to a scenario .toml file; overrides --scenario.", default="",
-           env="CAREERLOAD_SCENARIO_FILE", run=False, locust=True),
     # --- the deployment's dialect and accounts (profiles/, locustfiles/_profile.py)
     # Locust has its own --profile (a label grouping test runs, a field of its web UI form): careerload
     # reads that same option as the API profile, so `locust -f locustfiles --profile X` and the form take it.
@@ -134,8 +130,14 @@ OPTIONS: tuple[Option, ...] = (
            switch=True, run=False, locust=True),
     Option("web", "Locust's web UI instead of headless, scenario preselected", default=False, switch=True),
     Option("web_port", "port of the web UI; default 8089", default=8089, type=int),
-    Option("web_host", "interface of the web UI; default 127.0.0.1 (0.0.0.0 inside a container or on a VM "
-           "whose port 8089 you open to yourself)", default="127.0.0.1"),
+    Option("web_host", "interface of the web UI; default 127.0.0.1. Any other (0.0.0.0 in a container or on a VM) "
+           "needs --web-login", default="127.0.0.1"),
+    Option("web_login", "protect the web UI with Locust's login page: user --web-user, password "
+           "$CAREERLOAD_WEB_PASSWORD", default=False, switch=True),
+    Option("web_user", "the web UI's login name (with --web-login); default careerload", default="careerload",
+           env="CAREERLOAD_WEB_USER", locust=True),
+    Option("web_password", "the web UI's login password (with --web-login)", default="", env="CAREERLOAD_WEB_PASSWORD",
+           secret=True, locust=True),
     # --- distributed runs
     Option("workers", "run a Locust master plus N local worker processes (auto: one per core); default 0 "
            "(one process)", default=0, type=worker_count, metavar="N|auto", group=DISTRIBUTED),

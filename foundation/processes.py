@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import ctypes
+import ipaddress
 import signal
 import socket
 
 LOOPBACK = "127.0.0.1"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a listening address is this machine only ("" and "*" mean every interface, so no)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def free_port() -> int:

@@ -3,9 +3,14 @@
 Registered through Locust's `init_command_line_parser` event, so they work the same
 under `locust -f locustfiles` and `careerload run` (which passes them through),
 reach workers with every spawn message, and (where `web_ui`) appear in the web
-UI's start form: `--scenario` becomes the scenario picker. Each option's flag,
-type, default, environment variable and help are the table's; only the
-scenario picker's choices, the built-in scenario files, are added here.
+UI's start form. Each option's flag, type, default, environment variable and help
+are the table's. `--scenario` takes a built-in name or a file, so it has no
+argparse choices: the web UI's picker gets its list from locustfiles._web_ui, and
+a wrong name ends the run at init with one line.
+
+One of Locust's own defaults changes here: the web UI binds 127.0.0.1 unless
+told otherwise (Locust's default is every interface), because anything else
+must come with a login (locustfiles._web_ui refuses it without --web-login).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 from locust import events
 
 from foundation.options import LOCUST_OPTIONS, Option
-from scenarios.loader import builtin_names
+from foundation.processes import LOOPBACK
 
 
 def _arguments(option: Option) -> dict[str, Any]:
@@ -29,9 +34,8 @@ def _arguments(option: Option) -> dict[str, Any]:
         kwargs["env_var"] = option.env
     if option.secret:
         kwargs["is_secret"] = True
-    choices = builtin_names() if option.dest == "scenario" else option.choices
-    if choices:
-        kwargs["choices"] = choices
+    if option.choices:
+        kwargs["choices"] = option.choices
     return kwargs
 
 
@@ -43,3 +47,4 @@ def add_arguments(parser: Any) -> None:
         if option.locust_defines:
             continue
         parser.add_argument(option.flag, **_arguments(option))
+    parser.set_defaults(web_host=LOOPBACK)

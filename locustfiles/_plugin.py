@@ -12,6 +12,7 @@ The pieces live beside it, one concept each:
     _live             the master's live watch: abort_on_fail thresholds, status line
     _run_json         run.json
     _pacing           the open-model arrival pacer
+    _web_ui           the web UI's picker and panel; STOP writes the run directory and the report
 
 Per process (local runner or worker), at test start: the user pool (database
 or seed pattern), the arrival pacer for open-model scenarios, and the raw
@@ -38,6 +39,7 @@ from locust.runners import MasterRunner, WorkerRunner
 from foundation import rundir
 from locustfiles import _options  # noqa: F401  (registers the command line options)
 from locustfiles import _persona_stats
+from locustfiles import _web_ui  # noqa: F401  (registers the web UI's extension)
 from locustfiles._distributed import ShippedRequestLog, drain_workers, register_master, register_worker
 from locustfiles._live import watch
 from locustfiles._pacing import ArrivalPacer
@@ -178,5 +180,5 @@ def on_quitting(environment: Environment, **_: Any) -> None:
             log.warning("THRESHOLD %s: %s", row["status"], row["reason"])
     if RUN.scenario.thresholds:
         environment.process_exit_code = 1 if result["status"] == FAIL else 0
-    if environment.parsed_options.run_dir:
+    if environment.parsed_options.run_dir and not RUN.closed:  # a web UI's STOP wrote it already
         write_run_json(environment, result, *how_it_ended())

@@ -77,7 +77,7 @@ def write_run_json(environment: Environment, result: dict[str, Any] | None, stat
         "scenario_file": str(scenario.path),
         "host": environment.host,
         "options": {
-            "scenario": options.scenario_file or options.scenario, "time_scale": options.time_scale,
+            "scenario": options.scenario, "time_scale": options.time_scale,
             "peak_users": options.peak_users or None, "think_time_scale": options.think_time_scale,
             "seed_users": options.seed_users, "database_url": redact(options.database_url),
             "headless": bool(options.headless), "master": bool(options.master),

@@ -35,6 +35,10 @@ class RunState:
         self.workers: set[str] = set()
         self.lost_workers: list[dict[str, str]] = []
         self.watcher: gevent.Greenlet | None = None
+        # web UI: the test was stopped and the run directory written (locustfiles._web_ui); the report's
+        # analysis: None (not asked), "writing", "written" or "failed"
+        self.closed = False
+        self.report: str | None = None
         # distributed runs
         self.request_log_to = "run-dir"  # a worker's own --request-log-to, read at init
         self.unsent_dir = Path("results")  # a worker's own --unsent-dir, read at init

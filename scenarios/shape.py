@@ -19,7 +19,7 @@ from scenarios.loader import Scenario, load_scenario
 
 def scenario_from_options(options: Any) -> Scenario:
     """The scenario named by careerload's Locust options, scaled by --time-scale and --peak-users."""
-    source = getattr(options, "scenario_file", "") or getattr(options, "scenario", "smoke")
+    source = getattr(options, "scenario", "smoke")
     users = getattr(options, "peak_users", 0) or None
     return load_scenario(source).scaled(float(getattr(options, "time_scale", 1.0)), users)
 

@@ -332,11 +332,12 @@ def test_html_report_is_one_self_contained_file(run_copy):
     assert "<link" not in html and "<script" not in html and "@import" not in html
     images = re.findall(r'<img [^>]*src="([^"]*)"', html)
     charts = sorted((run_copy / "charts").glob("*.png"))
-    assert len(charts) == 5 and len(images) == len(charts) == len(result.files) - 4
+    assert len(charts) == 6 and len(images) == len(charts) == len(result.files) - 4
+    assert "latency_per_persona.png" in {chart.name for chart in charts}
     assert all(src.startswith("data:image/png;base64,") for src in images)
     # verdict first, then thresholds, endpoints, charts, failures, parameters
-    order = [html.index(s) for s in ("Verdict: PASS", "<h2>Thresholds", "<h2>Endpoints", "<h2>Charts",
-                                     "<h2>Failures by error", "<h2>Run parameters")]
+    order = [html.index(s) for s in ("Verdict: PASS", "<h2>Contents", ">Thresholds</h2>", ">Endpoints</h2>",
+                                     ">Charts</h2>", ">Failures by error</h2>", ">Run parameters</h2>")]
     assert order == sorted(order)
 
 

@@ -91,6 +91,7 @@ def test_the_worker_scales_and_the_master_serves_the_web_ui(compose: dict[str, A
     assert (worker_args.command, worker_args.master_host, worker_args.master_port) == ("worker", "locust-master", 5557)
     run = build_parser().parse_args(careerload_argv(master))
     assert run.command == "run" and run.web and run.web_host == "0.0.0.0" and run.web_port == 8089
+    assert run.web_login and "CAREERLOAD_WEB_PASSWORD" in master["environment"]  # beyond loopback: a login
     assert run.master and run.master_bind_host == "0.0.0.0" and run.master_port == 5557
     assert run.host == "http://target:8000"
     assert master["volumes"] == ["results:/app/results"]

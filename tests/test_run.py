@@ -177,3 +177,15 @@ def test_the_database_persona_fires_sql_into_the_statistics(host: str, database_
     assert 150 <= sum(sql.values()) <= 400, sql
     lines = (out / "requests.csv").read_text().splitlines()[1:]
     assert {line.split(",")[1] for line in lines} == {"SQL"}
+
+
+def test_a_web_ui_beyond_loopback_needs_a_login(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Refused before anything starts, with the way out in one line; no backend needed.
+    base = ("run", "smoke", "--host", "http://127.0.0.1:9", "--web", "--out", str(tmp_path / "x"))
+    result = careerload(*base, "--web-host", "0.0.0.0")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "--web-host 0.0.0.0" in result.stderr and "--web-login" in result.stderr
+    assert "CAREERLOAD_WEB_PASSWORD" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    monkeypatch.delenv("CAREERLOAD_WEB_PASSWORD", raising=False)
+    result = careerload(*base, "--web-host", "0.0.0.0", "--web-login")
+    assert result.returncode == 2 and "needs a password" in result.stderr, result.stdout + result.stderr

@@ -221,7 +221,7 @@ def test_report_sections_and_charts(tmp_path):
     assert "| BEGIN |" not in markdown
     assert "CPU peak 150 %, mean 90 %" in markdown and "peak 140.0 MiB" in markdown
     html = (run_dir / rundir.REPORT_HTML).read_text()
-    for heading in ("<h2>Cache</h2>", "<h2>Database</h2>", "<h2>Backend process</h2>"):
+    for heading in (">Cache</h2>", ">Database</h2>", ">Backend process</h2>"):
         assert heading in html
     charts = {path.name for path in outcome.files if path.suffix == ".png"}
     assert {"server_over_time.png", "backend_over_time.png"} <= charts
