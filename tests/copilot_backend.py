@@ -13,7 +13,7 @@ the variant:
     COPILOT_AUTH=none        the single-user build: no login, every request is user 1
     COPILOT_FOREIGN_ROW=1    every job list carries one row of another user (broken isolation)
     COPILOT_REMOVE=PATH      a route left out of the app (and so of /openapi.json)
-    COPILOT_USERS=N          seeded users user1..N@careerload.test (default 5)
+    COPILOT_USERS=N          seeded users user1..N@careerload.test (default 12)
     COPILOT_PASSWORD=PW      their password (default "careerload", the seed's)
 """
 
@@ -32,7 +32,7 @@ from pydantic import BaseModel
 AUTH = os.environ.get("COPILOT_AUTH", "json")
 FOREIGN_ROW = os.environ.get("COPILOT_FOREIGN_ROW") == "1"
 REMOVED = os.environ.get("COPILOT_REMOVE", "")
-USERS = int(os.environ.get("COPILOT_USERS", "5"))
+USERS = int(os.environ.get("COPILOT_USERS", "12"))
 JOBS_PER_USER = 30
 PASSWORD = os.environ.get("COPILOT_PASSWORD", "careerload")
 
