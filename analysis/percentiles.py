@@ -1,8 +1,8 @@
 """The percentile kernel: one definition of a percentile, computed fast per group.
 
-Percentile definition (used everywhere, raw log and compare alike): the
-**nearest-rank** percentile, numpy's ``method="inverted_cdf"`` (Hyndman & Fan
-type 1): p95 is the smallest observed response time such that at least 95 % of
+Percentile definition (used everywhere, raw log, compare and the live check
+alike; defined once in foundation.nearest_rank): the **nearest-rank**
+percentile, numpy's ``method="inverted_cdf"`` (Hyndman & Fan type 1): p95 is the smallest observed response time such that at least 95 % of
 the requests took that long or less. It is always a latency that really
 happened, and "p95 <= 500 ms" means exactly "at least 95 % of requests finished
 within 500 ms", which is how a threshold reads.
@@ -14,21 +14,13 @@ group, then a partial sort per group for the ranks), which keeps an hour of
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
+
+from foundation.nearest_rank import nearest_rank_index
 
 
 PERCENTILES: dict[str, float] = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99}
 PERCENTILE_METHOD = "nearest rank (numpy method='inverted_cdf')"
-
-def nearest_rank_index(n: int, q: float) -> int:
-    """0-based index of the q-quantile in n sorted values, exactly as numpy's inverted_cdf computes it."""
-    virtual = n * q - 1
-    below = math.floor(virtual)
-    index = below + (1 if virtual - below > 0 else 0)
-    return min(max(index, 0), n - 1)
-
 
 def code_dtype(ngroups: int) -> type:
     """The smallest integer type for group codes: numpy's stable sort is a radix sort up to 16 bits."""
