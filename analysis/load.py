@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -44,17 +45,18 @@ from foundation import rundir
 from foundation.rawlog import recover_request_log
 
 # The raw log's columns the analysis reads, with their dtypes (see foundation/rundir.py);
-# `size` and `worker` are not used and not read.
+# `worker` is not used and not read; `size` is read for the schedule rows' dropped counts.
 REQUEST_LOG_DTYPES: dict[str, str] = {
     "ts": "float64",
     "type": "category",
     "name": "category",
     "rt_ms": "float64",
+    "size": "int32",
     "ok": "int8",
     "error": "category",
     "user": "category",
 }
-_ARROW_TYPES = {"float64": pa.float64(), "int8": pa.int8(), "category": pa.dictionary(pa.int32(), pa.string())}
+_ARROW_TYPES = {"float64": pa.float64(), "int32": pa.int32(), "int8": pa.int8(), "category": pa.dictionary(pa.int32(), pa.string())}
 
 # The columns this analysis needs from each Locust CSV (Locust 2.x names).
 STATS_COLUMNS = ("Type", "Name", "Request Count", "Failure Count", "Median Response Time",
@@ -78,7 +80,7 @@ class RunData:
     source: str                          # the run directory or the CSV prefix, for messages
     out_dir: Path                        # where the reports go
     run: dict[str, Any]                  # run.json ({} for plain Locust CSVs)
-    requests: pd.DataFrame | None        # the raw request log, REQUEST_LOG_DTYPES
+    requests: pd.DataFrame | None        # the raw request log, REQUEST_LOG_DTYPES, requests only
     stats: pd.DataFrame | None = None    # Locust's _stats.csv
     history: pd.DataFrame | None = None  # Locust's _stats_history.csv
     failures: pd.DataFrame | None = None
@@ -87,6 +89,28 @@ class RunData:
     server: dict[str, Any] = field(default_factory=dict)
     # a run that did not complete: {"reason", "detail", "torn_rows", "left_out": [sentences]}; None when complete
     incomplete: dict[str, Any] | None = None
+    # the raw log's schedule rows (ITER, SCHED: rundir.SCHEDULE_ROW_TYPES) of an arrival-rate run, apart from
+    # the requests so that no request figure counts them; None when there are none
+    schedule: pd.DataFrame | None = None
+
+    def __post_init__(self) -> None:
+        if self.requests is not None and self.schedule is None:
+            self.requests, self.schedule = split_schedule_rows(self.requests)
+
+
+def split_schedule_rows(log: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """(the requests, the schedule rows or None): one pass over the type codes, a copy only when there are some."""
+    types = log["type"].cat
+    codes = [code for code, name in enumerate(types.categories) if name in rundir.SCHEDULE_ROW_TYPES]
+    if not codes:
+        return log, None
+    mask = np.isin(types.codes.to_numpy(), codes)
+    if not mask.any():
+        return log, None
+    requests, schedule = log[~mask].reset_index(drop=True), log[mask].reset_index(drop=True)
+    for column in ("type", "name"):
+        requests[column] = requests[column].cat.remove_unused_categories()
+    return requests, schedule
 
 
 def _check_complete(path: Path) -> None:

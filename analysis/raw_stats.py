@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -60,39 +61,64 @@ def endpoint_groups(log: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, str]
     return lookup[combined], labels
 
 
+@dataclass
+class RequestFigures:
+    """Per-endpoint, aggregate and per-persona rows of a set of raw-log rows (endpoint_row's form)."""
+
+    aggregate: dict[str, Any]
+    endpoints: list[dict[str, Any]]
+    personas: list[dict[str, Any]]
+
+
+def request_figures(log: pd.DataFrame, duration_s: float | None) -> RequestFigures:
+    """The rows of a raw log (or a part of one), rps over `duration_s`.
+
+    Every request has its endpoint row; the aggregate and the personas leave out
+    PSEUDO_REQUEST_TYPES rows (see analysis.runstats)."""
+    rt = log["rt_ms"].to_numpy(dtype=np.float64)
+    failed = log["ok"].to_numpy() == 0
+    endpoint_codes, endpoint_labels = endpoint_groups(log)
+    endpoints = _group_rows(rt, failed, endpoint_codes, endpoint_labels, duration_s)
+    endpoints.sort(key=lambda row: (row["name"], row["method"]))
+    del endpoint_codes
+    users = log["user"].cat
+    user_codes = users.codes.to_numpy()
+    real = real_requests(log)
+    if not real.all():
+        rt, failed, user_codes = rt[real], failed[real], user_codes[real]
+    aggregate = _group_rows(rt, failed, np.zeros(rt.size, np.int8), [(AGGREGATED, None)], duration_s)
+    aggregate_row = aggregate[0] if aggregate else endpoint_row(AGGREGATED, None, 0, 0, duration_s,
+                                                                np.full(4, np.nan), np.nan, np.nan)
+    personas = _group_rows(rt, failed, user_codes, [(str(c), None) for c in users.categories], duration_s)
+    for row in personas:
+        del row["method"]
+    personas.sort(key=lambda row: row["name"])
+    return RequestFigures(aggregate_row, endpoints, personas)
+
+
 def compute_raw(data: RunData, window: Window) -> RunStats:
     log = data.requests
     assert log is not None
+    figures = request_figures(log, window.duration_s)
     rt = log["rt_ms"].to_numpy(dtype=np.float64)
     failed = log["ok"].to_numpy() == 0
-    duration = window.duration_s
-
     endpoint_codes, endpoint_labels = endpoint_groups(log)
-    endpoints = _group_rows(rt, failed, endpoint_codes, endpoint_labels, duration)
-    endpoints.sort(key=lambda row: (row["name"], row["method"]))
-    distributions = _raw_distributions(rt, endpoint_codes, endpoint_labels, endpoints)
+    distributions = _raw_distributions(rt, endpoint_codes, endpoint_labels, figures.endpoints)
     del endpoint_codes
 
-    # aggregate, personas and timeline: requests only (PSEUDO_REQUEST_TYPES rows have their endpoint rows above)
+    # the timeline: requests only (PSEUDO_REQUEST_TYPES rows have their endpoint rows)
     users = log["user"].cat
     user_codes, ts = users.codes.to_numpy(), log["ts"].to_numpy()
     real = real_requests(log)
     pseudo = int(real.size - np.count_nonzero(real))
     if pseudo:
         rt, failed, user_codes, ts = rt[real], failed[real], user_codes[real], ts[real]
-    aggregate = _group_rows(rt, failed, np.zeros(rt.size, np.int8), [(AGGREGATED, None)], duration)
-    aggregate_row = aggregate[0] if aggregate else endpoint_row(AGGREGATED, None, 0, 0, duration, np.full(4, np.nan), np.nan, np.nan)
-
-    personas = _group_rows(rt, failed, user_codes, [(str(c), None) for c in users.categories], duration)
-    for row in personas:
-        del row["method"]
-    personas.sort(key=lambda row: row["name"])
 
     return RunStats(
         percentile_source=SOURCE_RAW,
-        aggregate=aggregate_row,
-        endpoints=endpoints,
-        personas=personas,
+        aggregate=figures.aggregate,
+        endpoints=figures.endpoints,
+        personas=figures.personas,
         failures=_raw_failures(log),
         exceptions=locust_exceptions(data),
         window=window,

@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis import charts, html, junit, markdown, summary as summary_mod, verdict
+from analysis import charts, html, junit, markdown, open_model, summary as summary_mod, verdict
+from analysis.live_check import abort_evidence
+from analysis.stages import stage_entries
+from analysis.time_scopes import Scopes
 from analysis.load import RunData, load_locust_csv, load_run_dir
 from analysis.runstats import RunStats
 from analysis.stats import compute
@@ -39,8 +42,15 @@ def choose_thresholds(data: RunData, thresholds_file: str | None, scenario: str 
 
 def analyse(data: RunData, thresholds: list[Threshold], origin: str) -> tuple[Summary, RunStats]:
     stats = compute(data)
-    results = verdict.evaluate(thresholds, stats, data.server)
-    return summary_mod.build(data, stats, results, verdict.verdict(results), origin), stats
+    iterations = open_model.iteration_figures(data.schedule, None)
+    scopes = Scopes(data, stats, iterations)
+    results = verdict.evaluate(thresholds, stats, data.server, scopes)
+    time_aware = summary_mod.TimeAware(
+        stages=stage_entries(data.run, data.requests, data.schedule, stats.window),
+        open_model=open_model.summarise(data.run, data.schedule, iterations, stats),
+        abort=abort_evidence(data.run, scopes, data.server),
+    )
+    return summary_mod.build(data, stats, results, verdict.verdict(results), origin, time_aware), stats
 
 
 def write_all(summary: Summary, stats: RunStats, out_dir: Path, strict: bool) -> list[Path]:

@@ -56,7 +56,11 @@ from foundation.rundir import (
     CONNECTION_COLUMNS, CONNECTIONS_CSV, PROCESS_COLUMNS, PROCESS_CSV, REDIS_COLUMNS, REDIS_CSV, STATEMENT_COLUMNS,
     STATEMENTS_CSV,
 )
+from analysis.spans import Interval, row_mask
 from scenarios.thresholds import TOP_STATEMENTS, Threshold
+
+# rss_growth_mb_per_h: MB are 10^6 bytes; a slope needs this many snapshots in the span.
+RSS_GROWTH_MIN_SNAPSHOTS = 3
 
 # Transaction control and session commands: not queries one can index or EXPLAIN, left out of the top list.
 UTILITY = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SET|SHOW|RESET|DISCARD|DEALLOCATE|PREPARE)\b",
@@ -271,8 +275,37 @@ def process_figures(frame: pd.DataFrame) -> dict[str, Any]:
         "processes": len(pids),
         "cpu_percent": _peak_mean(cpu, weights),
         "rss_bytes": _peak_mean(frame["rss_bytes"].to_numpy(float)),
+        "rss_growth_mb_per_h": growth_mb_per_h(ts, frame["rss_bytes"].to_numpy(float)),
         "series": {"ts": _series(ts), "cpu_percent": _series(cpu), "rss_bytes": _series(frame["rss_bytes"])},
     }
+
+
+def growth_mb_per_h(ts: np.ndarray, rss: np.ndarray) -> float | None:
+    """The least-squares slope of resident memory over time, MB per hour (None under RSS_GROWTH_MIN_SNAPSHOTS).
+
+    A slope over every snapshot rather than last minus first: one garbage
+    collection or allocation burst at either end does not decide the figure."""
+    keep = np.isfinite(ts) & np.isfinite(rss)
+    ts, rss = ts[keep], rss[keep]
+    if ts.size < RSS_GROWTH_MIN_SNAPSHOTS or float(ts.max() - ts.min()) <= 0:
+        return None
+    slope = np.polyfit(ts - ts[0], rss, 1)[0]  # bytes per second
+    return round(float(slope) * 3600 / 1e6, 3)
+
+
+def rss_growth(process: dict[str, Any] | None, intervals: list[Interval] | None) -> tuple[float | None, str]:
+    """rss_growth_mb_per_h over the run (intervals None) or a span of it, and why there is none."""
+    if not process:
+        return None, "no backend process snapshots (server/process.csv: only when the backend runs on the load machine)"
+    ts = np.array([np.nan if t is None else t for t in process["series"]["ts"]], dtype=float)
+    rss = np.array([np.nan if v is None else v for v in process["series"]["rss_bytes"]], dtype=float)
+    if intervals is not None:
+        mask = row_mask(ts, intervals)
+        ts, rss = ts[mask], rss[mask]
+    value = growth_mb_per_h(ts, rss)
+    if value is None:
+        return None, f"fewer than {RSS_GROWTH_MIN_SNAPSHOTS} memory snapshots in the span"
+    return value, f"least-squares slope over {int(np.isfinite(rss).sum())} snapshots"
 
 
 def read_server(run_dir: Path) -> dict[str, Any]:

@@ -13,6 +13,15 @@ none. `scrape` is the finished scrape tasks' job counts and dedup rate from
 run.json's counters (analysis.counters.scrape_counts), null when none finished. Its over-time series are stored: one point per snapshot interval is a few
 hundred points for an hour, and a reader of summary.json has no other source.
 
+`stages` is one entry per stage (or step) of the shape: its span, users or
+target rate, and the aggregate and per-endpoint figures of the raw rows that
+started in it (analysis.stages; [] without a raw log). `open_model` is the
+arrival-rate run's iterations: intended, started, dropped, lateness, achieved
+vs intended start rate over time and latency from the schedule
+(analysis.open_model; null for a closed-model run). `abort` is run.json's live
+abort record beside the exact figure of the same window (analysis.live_check;
+null when no threshold aborted the run).
+
 `incomplete` is null for a run that completed; for one that died it is
 {"reason": "master lost" | "interrupted" | "unknown", "detail", "torn_rows",
 "left_out", "note"}: every report says so, and the figures (thresholds included)
@@ -54,6 +63,9 @@ class Summary:
     server: dict[str, Any] | None
     scrape: dict[str, Any] | None
     incomplete: dict[str, Any] | None
+    stages: list[dict[str, Any]]
+    open_model: dict[str, Any] | None
+    abort: dict[str, Any] | None
 
     @property
     def title(self) -> str:
@@ -63,8 +75,17 @@ class Summary:
         return asdict(self)
 
 
+@dataclass
+class TimeAware:
+    """The figures over time that summary.json stores beside the run-wide ones (see the module docstring)."""
+
+    stages: list[dict[str, Any]]
+    open_model: dict[str, Any] | None
+    abort: dict[str, Any] | None
+
+
 def build(data: RunData, stats: RunStats, results: list[dict[str, Any]], verdict: str,
-          threshold_origin: str) -> Summary:
+          threshold_origin: str, time_aware: TimeAware | None = None) -> Summary:
     run = {"source": data.source, **{key: data.run.get(key) for key in RUN_FIELDS if key in data.run},
            "thresholds_from": threshold_origin}
     notes = list(stats.notes)
@@ -93,6 +114,9 @@ def build(data: RunData, stats: RunStats, results: list[dict[str, Any]], verdict
         server=data.server or None,
         scrape=stats.scrape,
         incomplete=incomplete,
+        stages=time_aware.stages if time_aware else [],
+        open_model=time_aware.open_model if time_aware else None,
+        abort=time_aware.abort if time_aware else None,
     )
 
 

@@ -17,15 +17,19 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from analysis.server import observe as server_observe
+from analysis.raw_stats import RequestFigures
 from analysis.runstats import RunStats
+from analysis.server import observe as server_observe, rss_growth
+from analysis.time_scopes import Figures, Scopes, whole_run
 from scenarios.thresholds import (
     COUNTER_METRICS,
     COUNTS_AS,
     FAIL,
     LATENCY_METRICS,
     NO_DATA,
+    OPEN_MODEL_METRICS,
     PASS,
+    SCHEDULE_METRICS,
     WARN,
     ScenarioError,
     Threshold,
@@ -65,7 +69,7 @@ def run_thresholds(run: dict[str, Any]) -> list[Threshold]:
     return [Threshold.from_dict(table, f"run.json: thresholds[{i}]") for i, table in enumerate(raw)]
 
 
-def _row_for(threshold: Threshold, stats: RunStats) -> tuple[dict[str, Any] | None, str]:
+def _row_for(threshold: Threshold, stats: RequestFigures) -> tuple[dict[str, Any] | None, str]:
     """The statistics row a threshold's scope points at, or None and why it is missing."""
     kind, value = threshold.scope_kind, threshold.scope_value
     if kind == "aggregate":
@@ -83,33 +87,77 @@ def _row_for(threshold: Threshold, stats: RunStats) -> tuple[dict[str, Any] | No
     return None, f"persona {value} made no requests"
 
 
-def observe(threshold: Threshold, stats: RunStats, server: dict[str, Any]) -> tuple[float | None, str]:
-    """The observed value of a threshold's metric in its scope, and a clause: why there is none, or
+def observe(threshold: Threshold, figures: Figures, server: dict[str, Any]) -> tuple[float | None, str]:
+    """The observed value of a threshold's metric in its scope and span, and a clause: why there is none, or
     where a server-side value comes from (a 0 % hit rate for a cache nobody used, the slowest statement)."""
-    if threshold.metric in SERVER_METRICS:
-        return server_observe(threshold, server, stats.aggregate["requests"])
-    if threshold.metric in COUNTER_METRICS:  # dedup_rate, the only one: from run.json's scrape counters
-        if stats.scrape is None:
+    metric = threshold.metric
+    if metric in SERVER_METRICS:
+        return server_observe(threshold, server, figures.requests.aggregate["requests"])
+    if metric == "rss_growth_mb_per_h":
+        return rss_growth(server.get("process"), figures.intervals)
+    if metric in COUNTER_METRICS:  # dedup_rate, the only one: from run.json's scrape counters
+        if figures.scrape is None:
             return None, "run.json counts no finished scrape task"
-        if stats.scrape["dedup_rate"] is None:
+        if figures.scrape["dedup_rate"] is None:
             return None, "the finished scrape tasks scraped no jobs"
-        return stats.scrape["dedup_rate"], ""
-    row, why = _row_for(threshold, stats)
+        return figures.scrape["dedup_rate"], ""
+    if metric in (*OPEN_MODEL_METRICS, *SCHEDULE_METRICS) and figures.iterations is None:
+        return None, "the raw log has no iteration rows (not an arrival-rate run, or one older than them)"
+    if metric in OPEN_MODEL_METRICS:
+        assert figures.iterations is not None
+        persona = threshold.scope_value if threshold.scope_kind == "persona" else None
+        if figures.iterations.started.get(persona, 0) + figures.iterations.dropped.get(persona, 0) == 0:
+            return None, "no iteration was due" + (f" for persona {persona}" if persona else "")
+        if metric == "dropped_iterations":
+            return float(figures.iterations.dropped.get(persona, 0)), ""
+        return figures.iterations.dropped_ratio(persona), ""
+    rows = figures.requests
+    if metric in SCHEDULE_METRICS:
+        assert figures.iterations is not None
+        if figures.iterations.from_schedule is None:
+            return None, "no iteration's first request was recorded"
+        rows = figures.iterations.from_schedule
+    row, why = _row_for(threshold, rows)
     if row is None:
         return None, why
-    key = f"{threshold.metric}_ms" if threshold.metric in LATENCY_METRICS else threshold.metric
+    base = metric.removesuffix("_from_schedule")
+    key = f"{base}_ms" if base in LATENCY_METRICS else metric
     value = row.get(key)
-    return value, "" if value is not None else f"{threshold.metric} not available for {threshold.scope}"
+    return value, "" if value is not None else f"{metric} not available for {threshold.scope}"
 
 
-def evaluate(thresholds: list[Threshold], stats: RunStats, server: dict[str, Any]) -> list[dict[str, Any]]:
+def _observe_scoped(threshold: Threshold, scopes: Scopes | None, stats: RunStats,
+                    server: dict[str, Any]) -> tuple[float | None, str, float | None]:
+    """(observed, clause, baseline): in the threshold's span, as a ratio to its baseline when it has one."""
+    def in_span(span: Any) -> tuple[float | None, str]:
+        if scopes is None:
+            if span is not None:
+                return None, "time scopes need the raw request log and run.json"
+            return observe(threshold, whole_run(stats, None), server)
+        figures, why = scopes.figures(span)
+        return (None, why) if figures is None else observe(threshold, figures, server)
+
+    observed, why = in_span(threshold.span)
+    if threshold.relative_to is None or observed is None:
+        return observed, why, None
+    baseline, base_why = in_span(threshold.relative_to)
+    if baseline is None:
+        return None, f"baseline {threshold.relative_to.text()}: {base_why or 'no data'}", None
+    if baseline == 0:
+        return None, f"baseline {threshold.relative_to.text()} is 0: no ratio", baseline
+    return observed / baseline, f"{observed:.4g} / {baseline:.4g} in {threshold.relative_to.text()}", baseline
+
+
+def evaluate(thresholds: list[Threshold], stats: RunStats, server: dict[str, Any],
+             scopes: Scopes | None = None) -> list[dict[str, Any]]:
     """One result per threshold: the issue's fields plus `reason`, a sentence saying why.
 
-    `server` is the summary's server section (analysis.server.read_server).
+    `server` is the summary's server section (analysis.server.read_server);
+    `scopes` the run's spans (time-scoped thresholds have no data without it).
     """
     results = []
     for threshold in thresholds:
-        observed, why = observe(threshold, stats, server)
+        observed, why, baseline = _observe_scoped(threshold, scopes, stats, server)
         status = threshold.judge(observed)
         if status == NO_DATA:
             reason = f"{threshold.label}: no data ({why})"
@@ -118,9 +166,13 @@ def evaluate(thresholds: list[Threshold], stats: RunStats, server: dict[str, Any
         results.append({
             "metric": threshold.metric,
             "scope": threshold.scope,
+            "span": threshold.span.text() if threshold.span else None,
+            "relative_to": threshold.relative_to.text() if threshold.relative_to else None,
+            "label": threshold.label,
             "target": threshold.target,
             "critical": threshold.critical,
             "observed": observed,
+            "baseline": baseline,
             "status": status,
             "reason": reason,
         })

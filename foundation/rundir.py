@@ -29,6 +29,15 @@ Locust listener (never held in memory):
     error        failure message (empty when ok); commas and newlines are quoted CSV-style
     user         the persona (Locust user class name), e.g. BrowsingUser
     worker       worker id ("local" in a single-process run)
+
+Arrival-rate (open-model) runs add schedule rows beside the requests, in the
+same columns; they are not requests (Locust's statistics never see them) and
+the analysis keeps them apart (analysis.load, analysis.open_model):
+
+    ITER  start     ts = the iteration's scheduled start, rt_ms = its lateness (actual - scheduled start)
+    ITER  dropped   ts = the first missed slot, size = iterations dropped at once (no user was free)
+    SCHED <TYPE> <name>   the first request of an iteration timed from its scheduled start:
+                    ts = the scheduled start, rt_ms = request end - scheduled start, size/ok/error the request's
 """
 
 from __future__ import annotations
@@ -57,6 +66,12 @@ JUNIT_XML = "junit.xml"
 CHARTS_DIR = "charts"
 
 REQUEST_LOG_COLUMNS = ("ts", "type", "name", "rt_ms", "size", "ok", "error", "user", "worker")
+# The raw log's schedule rows (see the module docstring): types, and the names of ITERATION_TYPE rows.
+ITERATION_TYPE = "ITER"
+SCHEDULE_TYPE = "SCHED"
+ITERATION_START = "start"
+ITERATION_DROPPED = "dropped"
+SCHEDULE_ROW_TYPES = (ITERATION_TYPE, SCHEDULE_TYPE)
 
 # run.json: a JSON object with (at least) these keys.
 #   scenario     name of the scenario (str)

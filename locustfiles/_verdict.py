@@ -31,7 +31,12 @@ def entry_for(threshold: Threshold, stats: RequestStats, personas: RequestStats)
 
 
 def observe(threshold: Threshold, stats: RequestStats, personas: RequestStats) -> float | None:
-    """The observed value of a threshold's metric over the whole run so far (None: no data)."""
+    """The observed value of a threshold's metric over the whole run so far (None: no data).
+
+    Time-scoped thresholds (stage, window, relative_to) and the open-model metrics
+    need the raw log: only the analysis judges them."""
+    if threshold.time_scoped:
+        return None
     entry = entry_for(threshold, stats, personas)
     if entry is None:
         return None

@@ -27,6 +27,7 @@ Format (every duration is '250ms', '30s', '2m', '1h' or a number of seconds):
     [[shape.stages]]                  # kind = "stages": ramp linearly to `target`
     duration = "30s"                  #   users over `duration` (k6 stages)
     target = 10
+    label = "warm-up"                 # optional, any kind: names the stage in the report
 
     # kind = "steps": jump to `users` (at `spawn_rate` users/s, default: at
     # once) and hold for `duration`:
@@ -80,6 +81,7 @@ class Stage:
     duration_s: float
     target: float
     spawn_rate: float | None = None
+    label: str = ""  # what the stage is for ("baseline", "spike", "recovery"): the report's stage table shows it
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ class Scenario:
                     dataclasses.replace(s, target=0 if s.target == 0 else max(1, round(s.target * factor)))
                     for s in stages
                 )
-        thresholds = [dataclasses.replace(t, grace_s=t.grace_s * time_scale) for t in self.thresholds]
+        thresholds = [t.scaled(time_scale) for t in self.thresholds]
         return dataclasses.replace(
             self, stages=stages, thresholds=thresholds, vus=vus,
             time_scale=self.time_scale * time_scale, users_override=users,
@@ -272,11 +274,11 @@ def parse_scenario(raw: dict[str, Any], path: Path) -> Scenario:
         if not isinstance(entry, dict):
             raise ScenarioError(f"{here}: expected a table, got {entry!r}")
         if kind == "steps":
-            _check_keys(entry, {"users", "duration", "spawn_rate"}, here)
+            _check_keys(entry, {"users", "duration", "spawn_rate", "label"}, here)
             target = _number(entry, "users", here)
             spawn_rate = _number(entry, "spawn_rate", here, minimum=0.001) if "spawn_rate" in entry else None
         else:
-            _check_keys(entry, {"target", "duration"}, here)
+            _check_keys(entry, {"target", "duration", "label"}, here)
             target, spawn_rate = _number(entry, "target", here), None
         if kind != "arrival" and target != int(target):
             raise ScenarioError(f"{here}: expected a whole number of users, got {target!r}")
@@ -285,7 +287,10 @@ def parse_scenario(raw: dict[str, Any], path: Path) -> Scenario:
         duration = parse_duration(entry["duration"], f"{here}.duration")
         if duration <= 0:
             raise ScenarioError(f"{here}.duration: expected a duration > 0, got {entry['duration']!r}")
-        stages.append(Stage(duration, target, spawn_rate))
+        label = entry.get("label", "")
+        if not isinstance(label, str):
+            raise ScenarioError(f"{here}.label: expected a string, got {label!r}")
+        stages.append(Stage(duration, target, spawn_rate, label.strip()))
 
     vus, start_rate = 0, 0.0
     if kind == "arrival":
@@ -307,6 +312,11 @@ def parse_scenario(raw: dict[str, Any], path: Path) -> Scenario:
                 f"{where}: thresholds[{i}].scope: persona {threshold.scope_value!r} does not run in this scenario; "
                 f"expected one of {', '.join(weights)}"
             )
+        for span in (threshold.span, threshold.relative_to):
+            beyond = [n for n in (span.stages if span else ()) if n > len(stages)]
+            if beyond:
+                raise ScenarioError(f"{where}: thresholds[{i}].stage: stage {beyond[0]} does not exist; the shape has "
+                                    f"{len(stages)} stage(s), numbered from 1")
         if threshold.scope_kind == "endpoint" and " " not in (threshold.scope_value or ""):
             raise ScenarioError(
                 f"{where}: thresholds[{i}].scope: expected 'endpoint:<TYPE> <name>' such as "
