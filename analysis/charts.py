@@ -57,6 +57,25 @@ def _time_axis(timeline: Timeline) -> tuple[np.ndarray, str]:
     return t, "time since start (s)"
 
 
+def _stage_bands(ax: Any, stages: list[dict[str, Any]], divisor: float) -> None:
+    """The shape's stages as alternating grey bands, numbered (and labelled) at the top of the axes."""
+    for entry in stages:
+        if entry["played_s"] <= 0:
+            continue
+        start, end = entry["start_s"] / divisor, (entry["start_s"] + entry["played_s"]) / divisor
+        if entry["index"] % 2 == 0:
+            ax.axvspan(start, end, color="#000000", alpha=0.05, linewidth=0)
+        text = f"{entry['index']}" + (f" {entry['label']}" if entry["label"] else "")
+        ax.text((start + end) / 2, 0.98, text, transform=ax.get_xaxis_transform(), ha="center", va="top",
+                fontsize="x-small", color="#555555", clip_on=True)
+
+
+def _divisor(timeline: Timeline) -> float:
+    """What _time_axis divided the seconds by."""
+    t = timeline.frame["t_s"].to_numpy()
+    return 60.0 if t.size and t.max() > 600 else 1.0
+
+
 def _bucket_note(timeline: Timeline) -> str:
     return (f"{timeline.bucket_s:g} s buckets of the raw request log" if timeline.source == "raw request log"
             else "Locust's stats history")
@@ -69,8 +88,10 @@ def latency_over_time(summary: Summary, timeline: Timeline, path: Path) -> Chart
     x, xlabel = _time_axis(timeline)
     for key in TIMELINE_QUANTILES:
         ax.plot(x, timeline.frame[f"{key}_ms"], label=key, color=QUANTILE_COLOURS[key], linewidth=1.2)
-    for result in summary.thresholds:
-        if result["scope"] == "aggregate" and result["metric"] in LATENCY_METRICS:
+    _stage_bands(ax, summary.stages, _divisor(timeline))
+    for result in summary.thresholds:  # whole-run thresholds: a stage's or a ratio's level is not a line here
+        if (result["scope"] == "aggregate" and result["metric"] in LATENCY_METRICS and not result.get("span")
+                and not result.get("relative_to")):
             for level in ("target", "critical"):
                 if result[level] is not None:
                     ax.axhline(result[level], linewidth=1, **LEVEL_STYLE[level],
@@ -84,7 +105,7 @@ def latency_over_time(summary: Summary, timeline: Timeline, path: Path) -> Chart
     return Chart("Response time percentiles over time", _save(fig, path))
 
 
-def latency_per_persona(timeline: Timeline, path: Path) -> Chart:
+def latency_per_persona(timeline: Timeline, stages: list[dict[str, Any]], path: Path) -> Chart:
     """p95 per bucket, one line per persona: all requests together mix 2 s cover letters with 5 ms lists.
 
     A log axis when the personas' latencies are far apart, so the fast ones are
@@ -93,6 +114,7 @@ def latency_per_persona(timeline: Timeline, path: Path) -> Chart:
     fig = Figure(figsize=(10, 4.5))
     ax = fig.add_subplot()
     x, xlabel = _time_axis(timeline)
+    _stage_bands(ax, stages, _divisor(timeline))
     for name, p95 in sorted(timeline.persona_p95_ms.items()):
         ax.plot(x, p95, label=name, linewidth=1.2, marker=".", markersize=3)
     values = np.concatenate(list(timeline.persona_p95_ms.values()))
@@ -109,11 +131,12 @@ def latency_per_persona(timeline: Timeline, path: Path) -> Chart:
     return Chart("p95 per persona over time", _save(fig, path))
 
 
-def throughput_users(timeline: Timeline, path: Path) -> Chart:
+def throughput_users(timeline: Timeline, stages: list[dict[str, Any]], path: Path) -> Chart:
     """Requests/s on the left axis, Locust's user count on the right when it was recorded."""
     fig = Figure(figsize=(10, 4.5))
     ax = fig.add_subplot()
     x, xlabel = _time_axis(timeline)
+    _stage_bands(ax, stages, _divisor(timeline))
     lines = ax.plot(x, timeline.frame["requests_per_s"], color="#4c78a8", label="requests/s")
     users = timeline.frame["users"].to_numpy(dtype=float)
     title = "Throughput and users over time"
@@ -133,11 +156,12 @@ def throughput_users(timeline: Timeline, path: Path) -> Chart:
     return Chart("Throughput and users over time", _save(fig, path))
 
 
-def failures_over_time(timeline: Timeline, path: Path) -> Chart:
+def failures_over_time(timeline: Timeline, stages: list[dict[str, Any]], path: Path) -> Chart:
     """Failures/s, and the failure ratio per bucket on the right axis."""
     fig = Figure(figsize=(10, 4.5))
     ax = fig.add_subplot()
     x, xlabel = _time_axis(timeline)
+    _stage_bands(ax, stages, _divisor(timeline))
     failures = timeline.frame["failures_per_s"].to_numpy(dtype=float)
     requests = timeline.frame["requests_per_s"].to_numpy(dtype=float)
     lines = ax.plot(x, failures, color="#d62728", label="failures/s")
@@ -154,6 +178,26 @@ def failures_over_time(timeline: Timeline, path: Path) -> Chart:
     ax.grid(alpha=0.3)
     ax.legend(lines, [line.get_label() for line in lines], loc="upper left", fontsize="small")
     return Chart("Failures over time", _save(fig, path))
+
+
+def start_rate(series: dict[str, list[float]], stages: list[dict[str, Any]], path: Path) -> Chart:
+    """The open model: iterations the schedule asked to start per second, those started, those dropped."""
+    fig = Figure(figsize=(10, 4.5))
+    ax = fig.add_subplot()
+    t = np.asarray(series["t_s"], dtype=float)
+    divisor = 60.0 if t.size and t.max() > 600 else 1.0
+    _stage_bands(ax, stages, divisor)
+    x = t / divisor
+    ax.plot(x, series["intended_per_s"], color="#9d9d9d", linestyle="--", drawstyle="steps-post", label="intended starts/s")
+    ax.plot(x, series["achieved_per_s"], color="#4c78a8", drawstyle="steps-post", label="achieved starts/s")
+    ax.plot(x, series["dropped_per_s"], color="#d62728", drawstyle="steps-post", label="dropped/s")
+    ax.set_title("Iteration start rate: intended vs achieved (open model)")
+    ax.set_xlabel("time since start (min)" if divisor == 60.0 else "time since start (s)")
+    ax.set_ylabel("iterations/s")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize="small")
+    return Chart("Iteration start rate: intended vs achieved", _save(fig, path))
 
 
 def endpoint_p95(summary: Summary, path: Path) -> Chart:
@@ -345,9 +389,11 @@ def report_charts(summary: Summary, stats: RunStats, charts_dir: Path) -> list[C
     if stats.timeline is not None:
         charts.append(latency_over_time(summary, stats.timeline, charts_dir / "latency_over_time.png"))
         if stats.timeline.persona_p95_ms:
-            charts.append(latency_per_persona(stats.timeline, charts_dir / "latency_per_persona.png"))
-        charts.append(throughput_users(stats.timeline, charts_dir / "throughput_users.png"))
-        charts.append(failures_over_time(stats.timeline, charts_dir / "failures_over_time.png"))
+            charts.append(latency_per_persona(stats.timeline, summary.stages, charts_dir / "latency_per_persona.png"))
+        charts.append(throughput_users(stats.timeline, summary.stages, charts_dir / "throughput_users.png"))
+        charts.append(failures_over_time(stats.timeline, summary.stages, charts_dir / "failures_over_time.png"))
+    if summary.open_model is not None and summary.open_model["over_time"] is not None:
+        charts.append(start_rate(summary.open_model["over_time"], summary.stages, charts_dir / "start_rate.png"))
     if any(row["p95_ms"] is not None for row in summary.endpoints):
         charts.append(endpoint_p95(summary, charts_dir / "endpoint_p95.png"))
     if stats.distributions:

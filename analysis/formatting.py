@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analysis.server import NO_CACHE_TRAFFIC
-from scenarios.thresholds import HIGHER_IS_BETTER, LATENCY_METRICS
+from scenarios.thresholds import HIGHER_IS_BETTER, MILLISECOND_METRICS
 
 QUERY_WIDTH = 100  # characters of a statement shown in the reports' tables
 
@@ -27,20 +27,41 @@ def metric_value(metric: str, value: float | None) -> str:
     """A threshold level or observation in its metric's unit."""
     if value is None:
         return "–"
-    if metric in LATENCY_METRICS or metric == "db_mean_ms":
+    if metric in MILLISECOND_METRICS:
         return f"{ms(value)} ms"
-    if metric in ("failure_ratio", "cache_hit_rate", "dedup_rate"):
+    if metric in ("failure_ratio", "cache_hit_rate", "dedup_rate", "dropped_ratio"):
         return ratio(value)
+    if metric == "dropped_iterations":
+        return f"{value:,.0f}"
+    if metric == "rss_growth_mb_per_h":
+        return f"{value:,.1f} MB/h"
     return f"{rps(value)} req/s"
+
+
+def result_value(result: dict[str, Any], key: str) -> str:
+    """A threshold result's level or observation: a ratio (×) when it is judged relative to a baseline."""
+    value = result[key]
+    if value is not None and result.get("relative_to"):
+        return f"{value:.3g}×"
+    return metric_value(result["metric"], value)
 
 
 def level(result: dict[str, Any], which: str) -> str:
     """'≤ 500 ms' / '≥ 20.0 req/s': the direction is part of the level."""
-    value = result[which]
-    if value is None:
+    if result[which] is None:
         return "–"
     op = "≥" if result["metric"] in HIGHER_IS_BETTER else "≤"
-    return f"{op} {metric_value(result['metric'], value)}"
+    return f"{op} {result_value(result, which)}"
+
+
+def threshold_scope(result: dict[str, Any]) -> str:
+    """The scope column: the scope, the span it judges, the baseline it is relative to."""
+    text = result["scope"]
+    if result.get("span"):
+        text += f", {result['span']}"
+    if result.get("relative_to"):
+        text += f", relative to {result['relative_to']}"
+    return text
 
 
 def scrape_sentence(scrape: dict[str, Any] | None) -> str | None:

@@ -25,6 +25,7 @@ import jinja2
 from analysis import formatting as fmt
 from analysis.charts import Chart
 from analysis.summary import Summary
+from analysis.time_sections import time_sections
 from scenarios.thresholds import COUNTS_AS, PASS
 
 _TEMPLATES = jinja2.Environment(
@@ -66,7 +67,9 @@ def _stats_rows(rows: list[dict[str, Any]], label) -> list[list[str]]:
 
 def _contents(context: dict[str, Any]) -> list[tuple[str, str]]:
     """The table of contents: (anchor, heading) of every section the page has, in its order; charts one by one."""
-    entries = [("thresholds", "Thresholds"), ("endpoints", "Endpoints")]
+    entries = [("thresholds", "Thresholds")]
+    entries += [(f"time-{n}", section.title) for n, section in enumerate(context["time_sections"], 1)]
+    entries += [("endpoints", "Endpoints")]
     entries += [("personas", "Personas")] if context["personas"] else []
     entries += [("scraping", "Scraping")] if context["scrape"] else []
     entries += [(f"server-{n}", section.title) for n, section in enumerate(context["server_sections"], 1)]
@@ -78,9 +81,9 @@ def _contents(context: dict[str, Any]) -> list[tuple[str, str]]:
 
 def _context(summary: Summary, charts: list[Chart]) -> dict[str, Any]:
     """What the template shows, as plain text values: formatting here, layout in the template."""
-    thresholds = [{"status": r["status"], "metric": r["metric"], "scope": r["scope"],
+    thresholds = [{"status": r["status"], "metric": r["metric"], "scope": fmt.threshold_scope(r),
                    "target": fmt.level(r, "target"), "critical": fmt.level(r, "critical"),
-                   "observed": fmt.metric_value(r["metric"], r["observed"]), "reason": r["reason"],
+                   "observed": fmt.result_value(r, "observed"), "reason": r["reason"],
                    "counts_as": COUNTS_AS[r["status"]]}
                   for r in summary.thresholds]
     parameters = [(key, json.dumps(value, default=str)) for key, value in summary.run.items()]
@@ -98,6 +101,7 @@ def _context(summary: Summary, charts: list[Chart]) -> dict[str, Any]:
         "lost_workers": fmt.lost_worker_lines(summary.run),
         "profile_notes": fmt.profile_lines(summary.run),
         "thresholds": thresholds,
+        "time_sections": time_sections(summary),
         "stats_headers": STATS_HEADERS,
         "endpoints": _stats_rows([*summary.endpoints, summary.aggregate], fmt.endpoint_label),
         "personas": _stats_rows(summary.personas, lambda row: row["name"]),

@@ -15,6 +15,7 @@ from typing import Any
 from analysis import formatting as fmt
 from analysis.compare import IMPROVEMENT, METRICS, NOISE, REGRESSION, TOO_FEW
 from analysis.summary import Summary
+from analysis.time_sections import time_sections
 from scenarios.thresholds import COUNTS_AS, NO_DATA, PASS
 
 ICONS = {"PASS": "✅", "WARN": "⚠️", "FAIL": "❌", "NO_DATA": "➖"}
@@ -52,8 +53,8 @@ def render(summary: Summary) -> str:
     if summary.thresholds:
         lines += _table(
             ["", "metric", "scope", "target", "critical", "observed"],
-            [[ICONS[r["status"]] + " " + r["status"], r["metric"], r["scope"], fmt.level(r, "target"),
-              fmt.level(r, "critical"), fmt.metric_value(r["metric"], r["observed"])] for r in summary.thresholds],
+            [[ICONS[r["status"]] + " " + r["status"], r["metric"], fmt.threshold_scope(r), fmt.level(r, "target"),
+              fmt.level(r, "critical"), fmt.result_value(r, "observed")] for r in summary.thresholds],
         ) + [""]
         no_data = [r for r in summary.thresholds if r["status"] == NO_DATA]
         if no_data:
@@ -69,6 +70,10 @@ def render(summary: Summary) -> str:
         if len(slowest) > SLOWEST:
             lines.append(f"\n{len(slowest) - SLOWEST} more endpoints in report.html.")
         lines.append("")
+    for section in time_sections(summary):
+        lines += [f"### {section.title}", "", " ".join(section.sentences), ""]
+        if section.rows:
+            lines += _table(section.headers, section.rows) + [""]
     scrape = fmt.scrape_sentence(summary.scrape)
     if scrape:
         lines += ["### Scraping", "", scrape, ""]
