@@ -103,7 +103,7 @@ MILLISECOND_METRICS = (*LATENCY_METRICS, *SCHEDULE_METRICS, "db_mean_ms")
 # Figures that exist over the whole run only: run.json's counters and the server's cumulative totals.
 WHOLE_RUN_METRICS = ("dedup_rate", "cache_hit_rate", "db_mean_ms")
 # Metrics judged in scope aggregate only; OPEN_MODEL_METRICS also per persona.
-AGGREGATE_ONLY_METRICS = ("dedup_rate", "cache_hit_rate", "rss_growth_mb_per_h")
+AGGREGATE_ONLY_METRICS = ("dedup_rate", "rss_growth_mb_per_h")
 SCOPE_KINDS = ("aggregate", "endpoint", "persona", "statement")
 STATEMENT_SCOPES = ("top",)  # statement:top, for db_mean_ms
 COUNTER_METRICS = ("dedup_rate",)  # from run.json's run-wide counters: scope aggregate only
