@@ -38,7 +38,8 @@ def render(summary: Summary, strict: bool) -> str:
         ET.SubElement(properties, "property", name="incomplete", value=summary.incomplete["reason"])
     failures = skipped = 0
     for result in summary.thresholds:
-        case = ET.SubElement(suite, "testcase", classname=classname, name=f"{result['metric']} {result['scope']}")
+        name = result.get("label") or f"{result['metric']} {result['scope']}"  # the label names a time scope too
+        case = ET.SubElement(suite, "testcase", classname=classname, name=name)
         status = result["status"]
         if status == FAIL or (strict and COUNTS_AS[status] == WARN):
             failures += 1

@@ -36,12 +36,11 @@ def analyse(run_dir: Path) -> dict[str, Any] | None:
 
 
 def verdict_table(result: dict[str, Any]) -> list[str]:
-    from analysis.formatting import metric_value
+    from analysis.formatting import result_value, threshold_scope
 
     rows = [("STATUS", "METRIC", "SCOPE", "OBSERVED", "TARGET", "CRITICAL")]
     for row in result["thresholds"]:
-        metric = row["metric"]
-        rows.append((row["status"], metric, row["scope"], metric_value(metric, row["observed"]),
-                     metric_value(metric, row["target"]), metric_value(metric, row["critical"])))
+        rows.append((row["status"], row["metric"], threshold_scope(row), result_value(row, "observed"),
+                     result_value(row, "target"), result_value(row, "critical")))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
