@@ -56,7 +56,8 @@ REQUEST_LOG_DTYPES: dict[str, str] = {
     "error": "category",
     "user": "category",
 }
-_ARROW_TYPES = {"float64": pa.float64(), "int32": pa.int32(), "int8": pa.int8(), "category": pa.dictionary(pa.int32(), pa.string())}
+_ARROW_TYPES = {"float64": pa.float64(), "int32": pa.int32(), "int8": pa.int8(),
+                "category": pa.dictionary(pa.int32(), pa.string())}
 
 # The columns this analysis needs from each Locust CSV (Locust 2.x names).
 STATS_COLUMNS = ("Type", "Name", "Request Count", "Failure Count", "Median Response Time",
