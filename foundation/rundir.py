@@ -38,7 +38,9 @@ check never sees them, the analysis leaves them out of the aggregates):
                              lateness (actual start - scheduled start, >= 0), size 0, ok 1
     type ITER, name dropped  one per batch of slots nobody could start within --max-lateness: ts = the first
                              missed slot, rt_ms 0, size = how many slots were dropped (>= 1), ok 1, user = the
-                             persona that noticed. Intended iterations = started + dropped, exactly.
+                             persona that noticed (empty in the last one, written when the load ends: the
+                             slots nobody took because every user was busy until then). Intended iterations =
+                             started + dropped, exactly.
     type SCHED, name "<TYPE> <name>" of the iteration's first request (e.g. "GET /api/v1/jobs"): ts = the
                              iteration's scheduled start, rt_ms = that request's end - scheduled start (its
                              latency from the schedule, coordinated omission included; >= the request's own

@@ -90,11 +90,7 @@ class Paced:
 
     def _take(self, pacer: ArrivalPacer) -> Slot:
         slot = pacer.take()
-        if slot.dropped:
-            RUN.count("dropped_iterations", slot.dropped)
-            if RUN.request_log is not None:
-                RUN.request_log.write(rundir.ITERATION_TYPE, rundir.ITERATION_DROPPED, 0.0, slot.dropped, None,
-                                      self._context["persona"], pacer.epoch_of(slot.dropped_from))
+        write_dropped(pacer, slot, self._context["persona"])
         return slot
 
     def begin_iteration(self) -> None:
@@ -113,6 +109,25 @@ class Paced:
         if RUN.request_log is not None:
             RUN.request_log.write(rundir.ITERATION_TYPE, rundir.ITERATION_START, pacer.lateness_s(slot) * 1000.0, 0,
                                   None, self._context["persona"], scheduled)
+
+
+def write_dropped(pacer: ArrivalPacer, slot: Slot, persona: str) -> None:
+    """The ITER dropped row (and run.json's counter) of the slots dropped before `slot`, if any."""
+    if not slot.dropped:
+        return
+    RUN.count("dropped_iterations", slot.dropped)
+    if RUN.request_log is not None:
+        RUN.request_log.write(rundir.ITERATION_TYPE, rundir.ITERATION_DROPPED, 0.0, slot.dropped, None, persona,
+                              pacer.epoch_of(slot.dropped_from))
+
+
+def end_of_schedule() -> None:
+    """At the end of the load: the slots that came due and nobody took, as one last ITER dropped row.
+
+    Its `user` is empty: no persona noticed them, every user was busy until the end.
+    """
+    if RUN.pacer is not None:
+        write_dropped(RUN.pacer, RUN.pacer.close(), "")
 
 
 def first_request(context: dict[str, Any] | None, request_type: str, name: str, response_time: float,

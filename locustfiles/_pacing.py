@@ -97,6 +97,21 @@ class ArrivalPacer:
         self.started += 1
         return Slot(slot, dropped, first)
 
+    def close(self) -> Slot:
+        """The end of the load: the slots that came due and nobody took (every user busy to the end) are dropped.
+
+        Without this, a stall at the end of a run would leave its slots neither
+        started nor dropped. The schedule is over afterwards (`take` says so).
+        """
+        now = min(self.now(), self.duration_s)
+        slot, dropped, first = self.next_slot, 0, self.next_slot
+        while slot < now:
+            dropped += 1
+            slot = self._advance(slot)
+        self.next_slot = self.duration_s
+        self.dropped += dropped
+        return Slot(None, dropped, first)
+
     def delay(self, slot: Slot) -> float:
         """Seconds until `slot` is due (0 when it is already, late but not too late).
 

@@ -43,7 +43,7 @@ from locustfiles import _live_window, _persona_stats
 from locustfiles import _options  # noqa: F401  (registers the command line options)
 from locustfiles import _web_ui  # noqa: F401  (registers the web UI's extension)
 from locustfiles._distributed import ShippedRequestLog, drain_workers, register_master, register_worker
-from locustfiles._iterations import first_request
+from locustfiles._iterations import end_of_schedule, first_request
 from locustfiles._live import watch
 from locustfiles._pacing import ArrivalPacer
 from locustfiles._pools import AccountPool
@@ -167,7 +167,9 @@ def on_test_stop(environment: Environment, **_: Any) -> None:
     runner = environment.runner
     if isinstance(runner, MasterRunner):
         drain_workers(runner)
-    elif RUN.request_log is not None:
+        return
+    end_of_schedule()
+    if RUN.request_log is not None:
         RUN.request_log.flush()
 
 

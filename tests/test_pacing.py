@@ -83,3 +83,13 @@ def test_every_slot_is_started_or_dropped_whatever_the_service_times() -> None:
     assert intended == pytest.approx(300, abs=1)  # a slot every 10 ms (float sums decide the one at 3.0 s)
     assert paced.dropped > 0 and paced.started + paced.dropped == intended
     assert paced.started == len(late) and max(late) <= 0.1 + 1e-9 and max(late) > 0
+
+
+def test_slots_nobody_took_by_the_end_of_the_load_are_dropped_when_it_ends() -> None:
+    clock = FakeClock()
+    paced = pacer(clock, duration_s=5.0)
+    paced.take()  # 25 ms; then every user is busy until the load ends at 1.01 s
+    clock.now += 1.01
+    end = paced.close()
+    assert (end.at, end.dropped, end.dropped_from) == (None, 39, pytest.approx(0.05))  # 50 ms .. 1000 ms
+    assert paced.started + paced.dropped == 40 and paced.take().at is None
