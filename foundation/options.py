@@ -40,25 +40,6 @@ def worker_count(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a number or auto, got {text!r}") from None
 
 
-def seconds(text: str) -> float:
-    """A number of seconds, >= 0 (`--max-lateness`)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number of seconds >= 0, got {text!r}")
-    return value
-
-
-def positive_seconds(text: str) -> float:
-    """A number of seconds, > 0 (`--live-window`)."""
-    value = seconds(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
-    return value
-
-
 @dataclass(frozen=True)
 class Option:
     """One option of a run; see the module docstring for who reads which field."""
@@ -143,10 +124,10 @@ OPTIONS: tuple[Option, ...] = (
            "process); default 5", default=5.0, type=float, metavar="S"),
     Option("max_lateness", "arrival-rate scenarios: how late (seconds) an iteration may start after its slot "
            "before the slot is dropped instead; every start's lateness is logged either way; default 0.1",
-           default=0.1, type=seconds, env="CAREERLOAD_MAX_LATENESS", metavar="S", web_ui=True, locust=True),
+           default=0.1, type=float, env="CAREERLOAD_MAX_LATENESS", metavar="S", web_ui=True, locust=True),
     # --- where the results go, how it is watched
     Option("live_window", "abort_on_fail thresholds are judged live over the requests of the last S seconds; "
-           "default 30", default=30.0, type=positive_seconds, env="CAREERLOAD_LIVE_WINDOW", metavar="S",
+           "default 30", default=30.0, type=float, env="CAREERLOAD_LIVE_WINDOW", metavar="S",
            web_ui=True, locust=True),
     Option("out", "run directory; default results/<scenario>-<UTC timestamp>", type=Path, metavar="DIR"),
     Option("run_dir", "Write the raw request log and run.json into this run directory.", default="",

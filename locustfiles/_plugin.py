@@ -40,7 +40,7 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from foundation import rundir
 from locustfiles import _live_window, _persona_stats
-from locustfiles import _options  # noqa: F401  (registers the command line options)
+from locustfiles._options import option_errors  # (and registers the command line options)
 from locustfiles import _web_ui  # noqa: F401  (registers the web UI's extension)
 from locustfiles._distributed import ShippedRequestLog, drain_workers, register_master, register_worker
 from locustfiles._iterations import end_of_schedule, first_request
@@ -79,6 +79,9 @@ def on_init(environment: Environment, **_: Any) -> None:
         RUN.scenario = scenario_from_options(options)
     except ScenarioError as exc:
         log.error("%s", exc)
+        sys.exit(2)
+    for error in option_errors(options):
+        log.error("%s", error)
         sys.exit(2)
     if "DatabaseUser" in RUN.scenario.personas and not options.database_url:
         log.error("scenario %s runs DatabaseUser: give --database-url (or DATABASE_URL)", RUN.scenario.name)

@@ -133,3 +133,13 @@ def test_a_live_abort_judges_the_window_and_says_so_in_run_json(host: str, datab
     # DatabaseUser waits for its slot before its first query too (on_start only connects).
     iterations = len(of_type(rows, rundir.ITERATION_TYPE, rundir.ITERATION_START))
     assert iterations - 3 <= len(assert_requests_start_after_their_slots(rows)) <= iterations  # 3: stopped mid-query
+
+
+@pytest.mark.parametrize(("flag", "value", "message"), [
+    ("--max-lateness", "-1", "--max-lateness: expected a number of seconds >= 0, got -1.0"),
+    ("--live-window", "0", "--live-window: expected a number of seconds > 0, got 0.0"),
+])
+def test_a_bad_lateness_or_window_is_one_error_naming_it(host: str, tmp_path: Path, flag: str, value: str,
+                                                         message: str) -> None:
+    result = careerload("run", "smoke", "--host", host, flag, value, "--no-profile-check", "--out", str(tmp_path / "x"))
+    assert result.returncode == 2 and message in result.stderr, result.stdout + result.stderr
