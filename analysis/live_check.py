@@ -35,7 +35,8 @@ def abort_evidence(run: dict[str, Any], scopes: Scopes, server: dict[str, Any]) 
     if scopes.data.requests is None:
         evidence["exact_note"] = "no raw request log to recompute the window from"
         return evidence
-    observed, why = observe(threshold, scopes.figures_of([Interval(start, end)]), server)
+    # the live window is closed at both ends, [start, end] (scenarios.sliding_window)
+    observed, why = observe(threshold, scopes.figures_of([Interval(start, end, closed=True)]), server)
     evidence["exact"] = observed
     evidence["exact_note"] = why or (f"the raw-log rows that started in the same {end - start:.0f} s window, "
                                      "judged by the report's code")

@@ -9,11 +9,13 @@ they can be cut by stage or window like the requests:
 - intended iterations: the integral of the scenario's rate schedule over the
   span (what a perfect generator would have started);
 - started: `ITER start` rows; dropped: the counts of `ITER dropped` rows (a start
-  slot no user was free for, or that came more than --max-lateness late);
+  slot no user was free for, or that came more than --max-lateness late; the
+  last one, written when the load ends, has no persona);
 - dropped_ratio = dropped / (started + dropped): of the iterations the run
   reached, the share it could not start. It is 0 for a generator that kept up,
-  whatever the latency; started + dropped falls short of intended only by the
-  slots still ahead when the run stopped;
+  whatever the latency. The pacer accounts for every slot (started + dropped
+  = the slots it reached); the integral differs from that by the pacer's
+  integration step and by a run that stopped early;
 - lateness: how long after its slot each started iteration began;
 - latency from the schedule: the first request of each iteration, ended minus
   *scheduled* start. A server that stalls for 2 s delays the starts behind it;
@@ -189,7 +191,7 @@ def summarise(run: dict[str, Any], schedule: pd.DataFrame | None, figures: Itera
         "lateness_ms": figures.lateness_ms,
         "personas": [{"name": name, "started_iterations": figures.started[name],
                       "dropped_iterations": figures.dropped[name], "dropped_ratio": figures.dropped_ratio(name)}
-                     for name in sorted(key for key in figures.started if key is not None)],
+                     for name in sorted(key for key in figures.started if key)],
         "from_schedule": None if figures.from_schedule is None else {
             "aggregate": figures.from_schedule.aggregate,
             "endpoints": [{**row, "service_p95_ms": service_p95(stats.endpoints, row["method"], row["name"])}

@@ -21,6 +21,7 @@ import pandas as pd
 from analysis.load import RunData
 from analysis.percentiles import PERCENTILES
 from analysis.window import Window
+from foundation import rundir
 
 
 SOURCE_RAW = "raw request log"
@@ -30,7 +31,7 @@ TIMELINE_QUANTILES = ("p50", "p95", "p99")
 DISTRIBUTION_ENDPOINTS = 5
 DISTRIBUTION_BINS = 300
 # Request types that are not requests the backend served (see the module docstring).
-PSEUDO_REQUEST_TYPES = ("TASK",)
+PSEUDO_REQUEST_TYPES = (rundir.TASK_TYPE,)
 
 @dataclass
 class Timeline:

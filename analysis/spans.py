@@ -17,10 +17,11 @@ import pandas as pd
 
 @dataclass(frozen=True)
 class Interval:
-    """[start, end) in epoch seconds."""
+    """[start, end) in epoch seconds; [start, end] when `closed` (the live check's window)."""
 
     start: float
     end: float
+    closed: bool = False
 
     @property
     def duration_s(self) -> float:
@@ -35,7 +36,7 @@ def row_mask(ts: np.ndarray, intervals: list[Interval]) -> np.ndarray:
     """True for each timestamp that falls in one of the intervals."""
     mask = np.zeros(ts.size, dtype=bool)
     for interval in intervals:
-        mask |= (ts >= interval.start) & (ts < interval.end)
+        mask |= (ts >= interval.start) & ((ts <= interval.end) if interval.closed else (ts < interval.end))
     return mask
 
 

@@ -14,6 +14,8 @@ runs Locust headless against its one endpoint, each variant in its own process:
     copilot     machinery under the career-copilot profile (its own-id route at login,
                 the path template /jobs/{job_id}): what a second profile costs
     everything  machinery + the raw request log (--run-dir)
+    live window everything + a scenario with three abort_on_fail thresholds (two on the aggregate,
+                one on the endpoint; never reached): the live window fed with every request twice
     1 worker    everything, as a master plus 1 worker process (raw log written by the worker,
                 as `careerload run --workers` does)
     2 workers   the same with 2 worker processes
@@ -76,6 +78,30 @@ else:  # the benchmark driver
     JOB = b'{"id":1,"user_id":1,"title":"Backend Engineer","company":"Acme","status":"applied"}'
     TOKEN = b'{"access_token":"1.9999999999.bench","token_type":"bearer"}'
 
+    # The "live window" variant's scenario: abort_on_fail thresholds that judge every request and never fire.
+    LIVE_WINDOW_SCENARIO = Path(tempfile.gettempdir()) / f"careerload-bench-{os.getpid()}-live-window.toml"
+    LIVE_WINDOW_TOML = """question = "What does the live window cost?"
+[personas]
+BrowsingUser = 1
+[shape]
+[[shape.stages]]
+duration = "1m"
+target = 1
+[[thresholds]]
+metric = "p95"
+critical = 1e9
+abort_on_fail = true
+[[thresholds]]
+metric = "failure_ratio"
+scope = "endpoint:GET /api/v1/jobs/{id}"
+critical = 1.0
+abort_on_fail = true
+[[thresholds]]
+metric = "rps"
+critical = 0.0
+abort_on_fail = true
+"""
+
     def canned(body: bytes) -> bytes:
         return (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)) + body
 
@@ -110,6 +136,8 @@ server.serve_forever()
                master_port: int = 0, workers: int = 0, log_to: str = "run-dir") -> subprocess.Popen:
         env = {**os.environ, "CAREERLOAD_BENCH_VARIANT": variant, "PYTHONPATH": str(REPO)}
         cmd = [sys.executable, "-m", "locust", "-f", str(HERE), "--host", host]
+        if variant == "live window":
+            cmd += ["--scenario", str(LIVE_WINDOW_SCENARIO)]
         if role == "worker":
             cmd += ["--worker", "--master-port", str(master_port), "--request-log-to", log_to]
         else:
@@ -160,15 +188,17 @@ server.serve_forever()
         args = parser.parse_args()
         server = subprocess.Popen([sys.executable, "-c", SERVER], stdout=subprocess.PIPE,
                                   stderr=subprocess.DEVNULL, text=True)
-        runs: dict[str, list[float]] = {"bare": [], "machinery": [], "copilot": [], "everything": [], "1 worker": [],
-                                        "2 workers": [], "2 shipped": []}
+        runs: dict[str, list[float]] = {"bare": [], "machinery": [], "copilot": [], "everything": [],
+                                        "live window": [], "1 worker": [], "2 workers": [], "2 shipped": []}
+        LIVE_WINDOW_SCENARIO.write_text(LIVE_WINDOW_TOML)
         try:
             host = f"http://127.0.0.1:{server.stdout.readline().strip()}"
             # Interleaved rounds, median per variant: the machine is shared, and a burst of
             # someone else's work must not land on one variant only.
             for round_ in range(args.rounds):
-                order = [("bare", False), ("machinery", False), ("copilot", False), ("everything", True)]
-                for variant, raw_log in order[round_ % 4:] + order[: round_ % 4]:  # rotate: no variant always last
+                order = [("bare", False), ("machinery", False), ("copilot", False), ("everything", True),
+                         ("live window", True)]
+                for variant, raw_log in order[round_ % 5:] + order[: round_ % 5]:  # rotate: no variant always last
                     runs[variant].append(measure(variant, host, args.seconds, args.users, raw_log=raw_log))
             for round_ in range(args.rounds):
                 order = [("1 worker", 1, "run-dir"), ("2 workers", 2, "run-dir"), ("2 shipped", 2, "master")]
@@ -176,6 +206,7 @@ server.serve_forever()
                     runs[name].append(measure("workers", host, args.seconds, args.users, raw_log=True,
                                               workers=workers, log_to=log_to))
         finally:
+            LIVE_WINDOW_SCENARIO.unlink(missing_ok=True)
             server.terminate()
             server.wait(timeout=10)
         results = {name: statistics.median(values) for name, values in runs.items()}
@@ -190,6 +221,8 @@ server.serve_forever()
         print(f"persona / bare, career-copilot {results['copilot'] / results['bare']:.2f}")
         print(f"everything / bare          {everything:.2f}  (want >= 0.80)")
         print(f"raw request log cost       {log_cost * 100:.1f} %  (want <= 10 %)")
+        print(f"live window cost           {(1 - results['live window'] / results['everything']) * 100:.1f} %  "
+              "(everything + three abort_on_fail thresholds judged live)")
         print(f"local workers: 1 worker {results['1 worker']:.0f} requests/s, 2 workers {results['2 workers']:.0f} "
               f"requests/s, scaling {scaling:.2f} (ideal 2.00; {os.cpu_count()} cores shared by the master, "
               f"the workers and the server)")

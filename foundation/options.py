@@ -122,7 +122,13 @@ OPTIONS: tuple[Option, ...] = (
            "(default $REDIS_URL)", default="", env="REDIS_URL", secret=True),
     Option("snapshot_interval", "seconds between server-side snapshots (Redis, pg_stat_statements, backend "
            "process); default 5", default=5.0, type=float, metavar="S"),
+    Option("max_lateness", "arrival-rate scenarios: how late (seconds) an iteration may start after its slot "
+           "before the slot is dropped instead; every start's lateness is logged either way; default 0.1",
+           default=0.1, type=float, env="CAREERLOAD_MAX_LATENESS", metavar="S", web_ui=True, locust=True),
     # --- where the results go, how it is watched
+    Option("live_window", "abort_on_fail thresholds are judged live over the requests of the last S seconds; "
+           "default 30", default=30.0, type=float, env="CAREERLOAD_LIVE_WINDOW", metavar="S",
+           web_ui=True, locust=True),
     Option("out", "run directory; default results/<scenario>-<UTC timestamp>", type=Path, metavar="DIR"),
     Option("run_dir", "Write the raw request log and run.json into this run directory.", default="",
            env="CAREERLOAD_RUN_DIR", run=False, locust=True),

@@ -30,14 +30,21 @@ Locust listener (never held in memory):
     user         the persona (Locust user class name), e.g. BrowsingUser
     worker       worker id ("local" in a single-process run)
 
-Arrival-rate (open-model) runs add schedule rows beside the requests, in the
-same columns; they are not requests (Locust's statistics never see them) and
-the analysis keeps them apart (analysis.load, analysis.open_model):
+Arrival-rate (open-model) scenarios add pseudo-rows, in the same 9 columns,
+written to the raw log only (Locust's statistics never count them, the live
+check never sees them, the analysis leaves them out of the aggregates):
 
-    ITER  start     ts = the iteration's scheduled start, rt_ms = its lateness (actual - scheduled start)
-    ITER  dropped   ts = the first missed slot, size = iterations dropped at once (no user was free)
-    SCHED <TYPE> <name>   the first request of an iteration timed from its scheduled start:
-                    ts = the scheduled start, rt_ms = request end - scheduled start, size/ok/error the request's
+    type ITER, name start    one per iteration started: ts = its *scheduled* start (its slot), rt_ms = its
+                             lateness (actual start - scheduled start, >= 0), size 0, ok 1
+    type ITER, name dropped  one per batch of slots nobody could start within --max-lateness: ts = the first
+                             missed slot, rt_ms 0, size = how many slots were dropped (>= 1), ok 1, user = the
+                             persona that noticed (empty in the last one, written when the load ends: the
+                             slots nobody took because every user was busy until then). Intended iterations =
+                             started + dropped, exactly.
+    type SCHED, name "<TYPE> <name>" of the iteration's first request (e.g. "GET /api/v1/jobs"): ts = the
+                             iteration's scheduled start, rt_ms = that request's end - scheduled start (its
+                             latency from the schedule, coordinated omission included; >= the request's own
+                             rt_ms), size, ok and error as the request's
 """
 
 from __future__ import annotations
@@ -66,11 +73,13 @@ JUNIT_XML = "junit.xml"
 CHARTS_DIR = "charts"
 
 REQUEST_LOG_COLUMNS = ("ts", "type", "name", "rt_ms", "size", "ok", "error", "user", "worker")
-# The raw log's schedule rows (see the module docstring): types, and the names of ITERATION_TYPE rows.
-ITERATION_TYPE = "ITER"
+# The raw log's pseudo-rows (see the module docstring) and the scraping persona's completion times.
+ITERATION_TYPE, ITERATION_START, ITERATION_DROPPED = "ITER", "start", "dropped"
 SCHEDULE_TYPE = "SCHED"
-ITERATION_START = "start"
-ITERATION_DROPPED = "dropped"
+TASK_TYPE = "TASK"
+# Row types that are not requests the backend served.
+NON_REQUEST_TYPES = (TASK_TYPE, ITERATION_TYPE, SCHEDULE_TYPE)
+# Schedule rows: kept apart from the requests by the analysis (analysis.load).
 SCHEDULE_ROW_TYPES = (ITERATION_TYPE, SCHEDULE_TYPE)
 
 # run.json: a JSON object with (at least) these keys.
@@ -91,9 +100,12 @@ SCHEDULE_ROW_TYPES = (ITERATION_TYPE, SCHEDULE_TYPE)
 #                the run's processes are gone was left by a writer that was killed.
 #                (Run directories older than this key have none: complete.)
 #   incomplete   null, or {"reason": one of INCOMPLETE_REASONS, "detail": a sentence}
+#   abort        null, or the evidence of a live threshold abort: {"metric", "scope", "observed", "level"
+#                (the critical level it missed), "window_start", "window_end"} (epoch seconds: the raw
+#                rows whose ts falls in [window_start, window_end] are the ones the live check judged)
 RUN_JSON_KEYS = (
     "scenario", "scenario_file", "host", "options", "thresholds", "versions",
-    "start", "end", "git_revision", "workers", "lost_workers", "aborted", "status", "incomplete",
+    "start", "end", "git_revision", "workers", "lost_workers", "aborted", "status", "incomplete", "abort",
 )
 
 # server/: one CSV per source, a header line, one row per snapshot (pg_statements:

@@ -1,4 +1,18 @@
 """The master's live watch: every second, the abort_on_fail thresholds, the workers, the status line.
+
+The abort_on_fail thresholds are judged with the same `Threshold.judge` the
+report uses, over the live window (scenarios.sliding_window: the raw requests
+of the last `--live-window` seconds, fed by locustfiles._live_window), not over
+Locust's statistics since the start. A threshold the window cannot judge
+(server-side, counters, time-scoped) is left to the report.
+
+A critical level counts as clearly broken once it fails ABORT_CONSECUTIVE_FAILS
+checks in a row, one second apart. Two consecutive windows share all but one
+second of their rows, so the second check is no independent confirmation of a
+slow window: what it guards against is a single check that judged a window
+edge (the first rows after a quiet spell, a worker's late batch landing at
+once). The run then stops, and run.json's `abort` says which figure of which
+window (epoch seconds) triggered it, for the report to set beside the raw log's.
 """
 
 from __future__ import annotations
@@ -15,9 +29,9 @@ from locust.runners import MasterRunner
 from foundation.rundir import STATUS_PREFIX
 from locustfiles._distributed import track_workers
 from locustfiles._run_state import RUN
-from locustfiles._verdict import observe
 from scenarios.loader import Scenario
-from scenarios.thresholds import FAIL
+from scenarios.sliding_window import Observation
+from scenarios.thresholds import FAIL, Threshold
 
 log = logging.getLogger("careerload")
 
@@ -39,13 +53,16 @@ def watch(environment: Environment) -> None:
         if isinstance(runner, MasterRunner):
             track_workers(runner)
         scenario = RUN.scenario
-        for threshold in scenario.thresholds:
-            if not threshold.abort_on_fail or elapsed < threshold.grace_s:
+        window = RUN.window
+        for threshold in scenario.thresholds if window is not None else ():
+            if not threshold.abort_on_fail or elapsed < threshold.grace_s or not window.judges(threshold):
                 continue
-            observed = observe(threshold, runner.stats, RUN.personas)
-            fails[threshold.label] = fails[threshold.label] + 1 if threshold.judge(observed) == FAIL else 0
+            observed = window.observe(threshold, time.time())
+            fails[threshold.label] = fails[threshold.label] + 1 if threshold.judge(observed.value) == FAIL else 0
             if fails[threshold.label] >= ABORT_CONSECUTIVE_FAILS and RUN.aborted is None:
-                RUN.aborted = f"threshold abort at {elapsed:.0f}s: {threshold.reason(observed)}"
+                RUN.aborted = f"threshold abort at {elapsed:.0f}s: {threshold.reason(observed.value)} " \
+                              f"(the last {observed.window_end - observed.window_start:.0f} s)"
+                RUN.abort = abort_evidence(threshold, observed)
                 log.error("aborting: %s", RUN.aborted)
                 gevent.spawn(runner.stop if not options.headless else runner.quit)
                 return
@@ -53,6 +70,14 @@ def watch(environment: Environment) -> None:
             _print_status(runner, scenario, elapsed)
         if runner.state == "stopped":
             return
+
+
+def abort_evidence(threshold: Threshold, observed: Observation) -> dict[str, Any]:
+    """run.json's `abort` (see foundation.rundir): the figure that triggered the abort and its window."""
+    return {
+        "metric": threshold.metric, "scope": threshold.scope, "observed": observed.value, "level": threshold.critical,
+        "window_start": round(observed.window_start, 3), "window_end": round(observed.window_end, 3),
+    }
 
 
 def _print_status(runner: Any, scenario: Scenario, elapsed: float) -> None:

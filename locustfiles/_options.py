@@ -15,6 +15,7 @@ must come with a login (locustfiles._web_ui refuses it without --web-login).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from locust import events
@@ -37,6 +38,16 @@ def _arguments(option: Option) -> dict[str, Any]:
     if option.choices:
         kwargs["choices"] = option.choices
     return kwargs
+
+
+def option_errors(options: Any) -> list[str]:
+    """What is wrong with values argparse cannot check here (Locust's parser takes plain types only)."""
+    errors = []
+    if not 0 <= options.max_lateness < math.inf:
+        errors.append(f"--max-lateness: expected a number of seconds >= 0, got {options.max_lateness!r}")
+    if not 0 < options.live_window < math.inf:
+        errors.append(f"--live-window: expected a number of seconds > 0, got {options.live_window!r}")
+    return errors
 
 
 @events.init_command_line_parser.add_listener

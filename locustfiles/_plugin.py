@@ -10,8 +10,10 @@ The pieces live beside it, one concept each:
     _persona_stats    per-persona statistics, merged on the master
     _distributed      careerload's part of the master/worker protocol
     _live             the master's live watch: abort_on_fail thresholds, status line
+    _live_window      the live window's rows: fed by every request, shipped from workers to the master
     _run_json         run.json
     _pacing           the open-model arrival pacer
+    _iterations       the personas' side of it: each iteration at its slot, ITER and SCHED raw-log rows
     _web_ui           the web UI's picker and panel; STOP writes the run directory and the report
 
 Per process (local runner or worker), at test start: the user pool (database
@@ -37,10 +39,11 @@ from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
 from foundation import rundir
-from locustfiles import _options  # noqa: F401  (registers the command line options)
-from locustfiles import _persona_stats
+from locustfiles import _live_window, _persona_stats
+from locustfiles._options import option_errors  # (and registers the command line options)
 from locustfiles import _web_ui  # noqa: F401  (registers the web UI's extension)
 from locustfiles._distributed import ShippedRequestLog, drain_workers, register_master, register_worker
+from locustfiles._iterations import end_of_schedule, first_request
 from locustfiles._live import watch
 from locustfiles._pacing import ArrivalPacer
 from locustfiles._pools import AccountPool
@@ -68,6 +71,7 @@ def on_init(environment: Environment, **_: Any) -> None:
     if isinstance(runner, MasterRunner):
         headless_wait = options.expect_workers if options is not None and options.headless else 0
         register_master(runner, headless_wait, bool(options is not None and options.status_line))
+        _live_window.register_master(runner)
     signal.signal(signal.SIGTERM, _sigterm_as_ctrl_c)
     if options is None:
         return
@@ -75,6 +79,9 @@ def on_init(environment: Environment, **_: Any) -> None:
         RUN.scenario = scenario_from_options(options)
     except ScenarioError as exc:
         log.error("%s", exc)
+        sys.exit(2)
+    for error in option_errors(options):
+        log.error("%s", error)
         sys.exit(2)
     if "DatabaseUser" in RUN.scenario.personas and not options.database_url:
         log.error("scenario %s runs DatabaseUser: give --database-url (or DATABASE_URL)", RUN.scenario.name)
@@ -101,7 +108,9 @@ def on_test_start(environment: Environment, **_: Any) -> None:
     options = environment.parsed_options
     runner = environment.runner
     RUN.scenario = scenario_from_options(options)
-    RUN.start, RUN.end, RUN.aborted = now_iso(), None, None
+    RUN.start, RUN.end, RUN.aborted, RUN.abort = now_iso(), None, None, None
+    RUN.personas.reset_all()  # persona rps counts from the test's start
+    _live_window.start(environment)
     if not isinstance(runner, MasterRunner):
         _prepare_user_process(environment)
     if not isinstance(runner, WorkerRunner):
@@ -125,7 +134,7 @@ def _prepare_user_process(environment: Environment) -> None:
         pool_size = max(scenario.vus, 1)
         RUN.pacer = ArrivalPacer(
             scenario.rate_at, lambda: min(runner.user_count / pool_size, 1.0) or 1.0 / pool_size,
-            scenario.duration_s, lambda n: RUN.count("dropped_iterations", n),
+            scenario.duration_s, options.max_lateness,
         )
     else:
         RUN.pacer = None
@@ -145,20 +154,25 @@ def on_request(request_type: str, name: str, response_time: float, response_leng
                exception: Any = None, context: dict | None = None, start_time: float | None = None,
                **_: Any) -> None:
     persona = context.get("persona", "") if context else ""
-    _persona_stats.record(persona, response_time, response_length, exception)
+    _persona_stats.record(persona, request_type, response_time, response_length, exception)
+    if start_time is None:
+        start_time = time.time() - response_time / 1000.0
+    _live_window.feed(request_type, name, response_time, exception is None, persona, start_time)
     if RUN.request_log is not None:
-        if start_time is None:
-            start_time = time.time() - response_time / 1000.0
         RUN.request_log.write(request_type, name, response_time, response_length, exception, persona, start_time)
+        first_request(context, request_type, name, response_time, response_length, exception, start_time)
 
 
 @events.test_stop.add_listener
 def on_test_stop(environment: Environment, **_: Any) -> None:
     RUN.end = now_iso()
+    _live_window.stop()
     runner = environment.runner
     if isinstance(runner, MasterRunner):
         drain_workers(runner)
-    elif RUN.request_log is not None:
+        return
+    end_of_schedule()
+    if RUN.request_log is not None:
         RUN.request_log.flush()
 
 

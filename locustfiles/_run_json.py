@@ -83,6 +83,7 @@ def write_run_json(environment: Environment, result: dict[str, Any] | None, stat
             "headless": bool(options.headless), "master": bool(options.master),
             "expect_workers": options.expect_workers if options.master else 0,
             "on_worker_loss": options.on_worker_loss,
+            "max_lateness": options.max_lateness, "live_window": options.live_window,
         },
         "thresholds": [t.to_dict() for t in scenario.thresholds],
         "versions": _versions(),
@@ -93,6 +94,7 @@ def write_run_json(environment: Environment, result: dict[str, Any] | None, stat
         "worker_nodes": dict(sorted(RUN.nodes.items())),  # worker id -> Locust client id (its host name first)
         "lost_workers": RUN.lost_workers,
         "aborted": RUN.aborted,
+        "abort": RUN.abort,
         "question": scenario.question,
         "shape": scenario.to_dict(),
         "counters": dict(RUN.counters),

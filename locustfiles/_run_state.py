@@ -17,6 +17,7 @@ from locustfiles._pacing import ArrivalPacer
 from locustfiles._pools import AccountPool
 from locustfiles._request_log import RequestLog
 from scenarios.loader import Scenario
+from scenarios.sliding_window import SlidingWindow
 
 
 class RunState:
@@ -30,6 +31,11 @@ class RunState:
         self.personas = RequestStats(use_response_times_cache=False)
         self.counters: Counter[str] = Counter()
         self.aborted: str | None = None
+        self.abort: dict[str, Any] | None = None  # run.json's evidence of a live threshold abort
+        # the live check's window (master or local run) and a worker's batch of rows for the master's
+        # (locustfiles._live_window.WindowBatch: typed Any here, that module imports this one)
+        self.window: SlidingWindow | None = None
+        self.window_batch: Any = None
         self.start: str | None = None
         self.end: str | None = None
         self.workers: set[str] = set()

@@ -1,9 +1,12 @@
-"""Thresholds judged against Locust's own statistics (live, and at the end of a run).
+"""Thresholds judged against Locust's own statistics at the end of a run: run.json's `verdict`.
 
-The live abort check (every second on the master) and the end-of-run verdict both
-call `observe`, so they agree. Server-side metrics (cache hit rate, database mean
-time) are not in Locust's statistics: they come out as NO_DATA here and are
-judged by the analysis from the server snapshots.
+A first verdict, from Locust's statistics (response times rounded to two
+significant digits), for a run directory that never gets a report; the
+analysis judges the same thresholds again from the raw log, and that is the
+verdict. The live abort check does not use this: it judges a sliding window of
+raw requests (scenarios.sliding_window). Server-side metrics (cache hit rate,
+database mean time) are not in Locust's statistics: they come out as NO_DATA
+here and are judged by the analysis from the server snapshots.
 """
 
 from __future__ import annotations

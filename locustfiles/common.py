@@ -21,7 +21,8 @@ counted, visible, and kept out of both the endpoint's latency and its failures.
 
 Think time: `think_time` (min, max) seconds per persona class, scaled by the
 scenario's `think_time_scale` and `--think-time-scale`. In an arrival-rate
-scenario the pacer decides instead (see `_pacing`).
+scenario the pacer decides instead, and every iteration (the first one too)
+starts at its slot (see `_pacing` and `_iterations`).
 """
 
 from __future__ import annotations
@@ -30,13 +31,13 @@ import random
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
-import gevent
 import orjson
 from locust import FastHttpUser
 from locust.contrib.fasthttp import ResponseContextManager
 from locust.exception import StopUser
 
 from locustfiles import _plugin  # noqa: F401  (a persona module run alone still gets the listeners)
+from locustfiles._iterations import Paced, paced
 from locustfiles._run_state import RUN
 from locustfiles._pools import Account
 from locustfiles._profile import PROFILE
@@ -54,7 +55,7 @@ class CheckFailed(Exception):
     """A response that broke the contract; the message is what the statistics show."""
 
 
-class CareerUser(FastHttpUser):
+class CareerUser(Paced, FastHttpUser):
     """Logs in once, keeps its own job ids, checks every response against the profile."""
 
     abstract = True
@@ -69,7 +70,7 @@ class CareerUser(FastHttpUser):
 
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
-        self._context = {"persona": type(self).__name__}
+        self._context = self.paced_context()
         self.account: Account | None = None
         self.user_id: int | None = None
         self.job_ids: list[int] = []
@@ -78,27 +79,23 @@ class CareerUser(FastHttpUser):
         """Attached to every request event: the raw log's `user` column and per-persona statistics."""
         return self._context
 
-    def wait_time(self) -> float:
-        if RUN.pacer is not None:
-            return RUN.pacer.delay()
+    def think(self) -> float:
         options = self.environment.parsed_options
         scale = (RUN.scenario.think_time_scale if RUN.scenario else 1.0) * (options.think_time_scale if options else 1.0)
         low, high = self.think_time
         return random.uniform(low, high) * scale
 
     def on_start(self) -> None:
-        self.login()
-        if RUN.pacer is not None:
-            gevent.sleep(RUN.pacer.delay())  # the first iteration waits for its slot too
+        self.login()  # before the first slot: the first iteration waits for its slot after it (_iterations)
 
     @classmethod
     def retable(cls, profile: Profile) -> None:
         """Locust's task list for `profile`: tasks whose operation is absent are left out, their weight with them."""
         if not cls.task_weights:
             return
-        cls.tasks = [getattr(cls, name) for name, weight in cls.task_weights.items()
+        cls.tasks = [paced(getattr(cls, name)) for name, weight in cls.task_weights.items()
                      if not profile.operations[TASK_OPERATION.get(name, name)].absent for _ in range(weight)] \
-            or [CareerUser.idle]
+            or [paced(CareerUser.idle)]
 
     def idle(self) -> None:
         """The only task of a persona whose every operation the profile marks absent: it waits, sends nothing."""

@@ -23,6 +23,7 @@ import gevent
 import psycopg
 from locust import User, events
 
+from locustfiles._iterations import Paced
 from locustfiles._run_state import RUN
 from locustfiles._statuses import application_status, job_status
 from locustfiles.browsing import SEARCH_TERMS
@@ -61,14 +62,14 @@ QUERIES: dict[str, tuple[int, str]] = {
 }
 
 
-class DatabaseUser(User):
+class DatabaseUser(Paced, User):
     # pgbench has no think time: the database scenario paces iterations by
     # arrival rate (open model). In a closed-model scenario, a short pause.
     think_time = (0.0, 0.1)
 
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
-        self._context = {"persona": type(self).__name__}
+        self._context = self.paced_context()
         self.conn: psycopg.Connection | None = None
         self.failed_reconnects = 0  # in a row, for the back-off
         self._labels = list(QUERIES)
@@ -77,12 +78,11 @@ class DatabaseUser(User):
     def context(self) -> dict[str, str]:
         return self._context
 
-    def wait_time(self) -> float:
-        if RUN.pacer is not None:
-            return RUN.pacer.delay()
+    def think(self) -> float:
         return random.uniform(*self.think_time)
 
     def on_start(self) -> None:
+        # Connecting is not an iteration: the first query waits for its slot after it (locustfiles._iterations).
         self.conn = self.connect()
 
     def on_stop(self) -> None:

@@ -7,7 +7,8 @@ ports; tests that need an empty database get a scratch one on the same server.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 
 import psycopg
 import pytest
@@ -54,3 +55,12 @@ def fresh_database_url(stack: Stack) -> Iterator[str]:
     yield stack.admin_url(name)
     with psycopg.connect(stack.admin_url(), autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def stalling_target(target_url: str) -> Iterator[Callable[[float, float], str]]:
+    """A factory: the session's backend behind a proxy that stalls all traffic S s every P s (tests/stalling_proxy)."""
+    from stalling_proxy import stalling_proxy
+
+    with ExitStack() as proxies:
+        yield lambda stall_s, every_s: proxies.enter_context(stalling_proxy(target_url, stall_s, every_s))

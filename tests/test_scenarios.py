@@ -1,4 +1,4 @@
-"""Scenario files: the built-ins, validation messages, time scaling, the schedule, the pacer."""
+"""Scenario files: the built-ins, validation messages, time scaling, the schedule (the pacer: test_pacing)."""
 
 from __future__ import annotations
 
@@ -106,34 +106,3 @@ def test_the_persona_names_match_the_classes_in_locustfiles() -> None:
                          capture_output=True, text=True, timeout=60)
     listed = {line.strip() for line in out.stdout.splitlines()[1:] if line.strip()}
     assert listed == set(PERSONAS)
-
-
-class FakeClock:
-    """Time that moves only when the test says so: the pacer's counts are then exact, on any machine."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_the_pacer_starts_iterations_at_the_scheduled_rate_and_counts_drops() -> None:
-    from locustfiles._pacing import ArrivalPacer
-
-    clock, dropped = FakeClock(), []
-    pacer = ArrivalPacer(lambda t: 40.0, lambda: 1.0, 1.0, dropped.append, clock=clock)
-    starts = []
-    while (delay := pacer.delay()) < 0.5:  # past the schedule's end the pacer parks the caller
-        clock.now += delay  # a caller that sleeps exactly its delay and finishes at once
-        starts.append(round(clock.now - 1000.0, 6))
-    # 40/s over 1 s: slots every 25 ms, the first after one token accrues, the one at 1.0 s is past the end
-    assert starts == [round(0.025 * k, 6) for k in range(1, 40)] and not dropped
-
-    # a caller busy for 0.5 s finds its slots gone: they are dropped, not run late
-    clock = FakeClock()
-    late = ArrivalPacer(lambda t: 40.0, lambda: 1.0, 5.0, dropped.append, clock=clock)
-    clock.now += 0.5
-    assert late.delay() == 0.0
-    assert dropped == [19]  # the slots from 25 ms to 500 ms, less the one taken now
-    assert late.delay() == pytest.approx(0.025)  # and the schedule resumes at the rate from now on
