@@ -244,3 +244,108 @@ def test_the_built_in_scenarios_ask_their_questions_over_time(name: str) -> None
         assert any(t.relative_to is not None for t in scenario.thresholds)
     if name == "soak":
         assert any(t.metric == "rss_growth_mb_per_h" for t in scenario.thresholds)
+
+
+# --- a real spike, against the session's backend behind a proxy that can make it slower mid-run
+
+SPIKE = '''question = "Does latency recover after the spike?"
+[personas]
+BrowsingUser = 1
+[shape]
+kind = "stages"
+[[shape.stages]]
+duration = "4s"
+target = 2
+label = "baseline"
+[[shape.stages]]
+duration = "2s"
+target = 8
+label = "spike"
+[[shape.stages]]
+duration = "2s"
+target = 8
+label = "hold"
+[[shape.stages]]
+duration = "1s"
+target = 2
+label = "drop back"
+[[shape.stages]]
+duration = "5s"
+target = 2
+label = "recovery"
+[[thresholds]]   # spike.toml's recovery threshold
+metric = "p95"
+stage = 5
+relative_to = { stage = 1 }
+target = 1.25
+critical = 2.0
+[[thresholds]]   # the same requests judged over the whole run
+metric = "p95"
+critical = 1000
+'''
+RECOVERY_STARTS_S = 9.0
+
+
+@pytest.fixture(scope="module")
+def spike_host(target_url: str, database_url: str) -> str:
+    from test_personas_support import seed_accounts
+
+    seed_accounts(database_url, 5, 30)
+    return target_url
+
+
+def load_start(run_json: Path, timeout_s: float = 60.0) -> float:
+    """When the load started, from run.json (written then with status running)."""
+    from datetime import datetime
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            start = json.loads(run_json.read_text()).get("start")
+        except (OSError, ValueError):
+            start = None
+        if start:
+            return datetime.fromisoformat(start.replace("Z", "+00:00")).timestamp()
+        time.sleep(0.05)
+    raise AssertionError(f"{run_json} never recorded the load's start")
+
+
+@pytest.mark.parametrize("recovers", [True, False])
+def test_a_spike_that_does_not_recover_fails_its_relative_threshold(spike_host: str, tmp_path: Path,
+                                                                    recovers: bool) -> None:
+    import os
+    import subprocess
+    import time
+
+    from stalling_proxy import delaying_proxy
+    from test_personas_support import CLI, REPO
+
+    scenario, out = tmp_path / "spike.toml", tmp_path / "spike"
+    scenario.write_text(SPIKE)
+    # 20 ms on every request keeps the baseline's p95 away from zero, so the ratio is not a ratio of noise
+    with delaying_proxy(spike_host, 20) as (url, set_delay):
+        env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+        proc = subprocess.Popen([*CLI, "run", str(scenario), "--host", url, "--seed-users", "5",
+                                 "--think-time-scale", "0.1", "--no-profile-check", "--out", str(out)],
+                                cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            if not recovers:  # the backend stays slow once the spike is over: 300 ms from the recovery stage on
+                time.sleep(max(load_start(out / rundir.RUN_JSON) + RECOVERY_STARTS_S - time.time(), 0))
+                set_delay(300)
+            output, _ = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    summary = json.loads((out / rundir.SUMMARY_JSON).read_text())
+    relative, whole = summary["thresholds"]
+    baseline, recovery = summary["stages"][0]["aggregate"], summary["stages"][4]["aggregate"]
+    assert relative["observed"] == pytest.approx(recovery["p95_ms"] / baseline["p95_ms"]), output
+    if recovers:
+        assert proc.returncode == 0 and relative["status"] != "FAIL" and relative["observed"] < 2.0, output
+    else:
+        assert proc.returncode == 1 and relative["status"] == "FAIL" and relative["observed"] > 2.0, output
+        assert "FAIL: p95 aggregate in stage 5 relative to stage 1" in output
+    # the run-wide p95 cannot tell the two apart: it passes both times
+    assert whole["status"] == "PASS", output
