@@ -53,6 +53,7 @@ class Delay:
 
     def __init__(self, delay_ms: float) -> None:
         self.delay_s = delay_ms / 1000
+        self.follower: asyncio.Future | None = None
 
     async def gate(self) -> None:
         if self.delay_s > 0:
@@ -102,7 +103,7 @@ async def _serve(target_host: str, target_port: int, fault: Stalls | Delay) -> N
     if isinstance(fault, Delay):
         stdin = asyncio.StreamReader()
         await asyncio.get_running_loop().connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin)
-        follower = asyncio.ensure_future(fault.follow(stdin))  # held: the loop keeps only a weak reference
+        fault.follower = asyncio.ensure_future(fault.follow(stdin))  # held: the loop keeps only a weak reference
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
     print(f"listening on {server.sockets[0].getsockname()[1]}", flush=True)
     async with server:
