@@ -81,7 +81,7 @@ def test_an_arrival_run_against_a_stalling_backend_drops_slots_and_times_request
     slots = sorted([float(r["ts"]) for r in starts] +
                    [float(r["ts"]) + k / RATE for r in dropped for k in range(int(r["size"]))])
     assert all(b - a == pytest.approx(1 / RATE, abs=0.002) for a, b in zip(slots, slots[1:]))
-    assert len(slots) >= RATE * (DURATION_S - 1)
+    assert len(slots) >= RATE * DURATION_S * 0.8  # the pacer's clock starts with its process, after the load's
     # Three users cannot start 10 iterations/s while the backend stalls for 2 s: the missed slots are dropped ...
     assert dropped_count >= 10 and all(int(r["size"]) >= 1 and r["rt_ms"] == "0.000" for r in dropped)
     assert json.loads((out / rundir.RUN_JSON).read_text())["counters"]["dropped_iterations"] == dropped_count
@@ -135,7 +135,8 @@ def test_a_live_abort_judges_the_window_and_says_so_in_run_json(host: str, datab
     # ... which the report recomputes exactly, beside the live figure.
     summary = json.loads((out / rundir.SUMMARY_JSON).read_text())
     assert summary["abort"]["observed"] == abort["observed"]
-    assert summary["abort"]["exact"] == pytest.approx(len(in_window) / (abort["window_end"] - abort["window_start"]))
+    exact = len(in_window) / (abort["window_end"] - abort["window_start"])
+    assert summary["abort"]["exact"] == pytest.approx(exact, abs=0.001)  # summary.json's rps: 3 decimals
     # ... and the persona's rate over the whole run, live and in Locust's final statistics alike.
     duration = (datetime.fromisoformat(run["end"]) - datetime.fromisoformat(run["start"])).total_seconds()
     assert abort["observed"] == pytest.approx(len(queries) / duration, rel=0.1)
