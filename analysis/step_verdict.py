@@ -1,0 +1,174 @@
+"""The verdict of one capacity step, from its run directory alone: critical thresholds plus saturation signals.
+
+A step (scenarios.step_scenario) is a warm-up stage and a hold stage; it is
+judged on the hold only. Everything here comes from the step's run directory
+(run.json's shape and counters, the raw request log, server/), so a step can
+be re-judged later exactly as the search judged it.
+
+The step FAILs when any of these holds (each a line in `failed`):
+
+- a critical threshold of the scenario is missed over the hold;
+- **drops**: arrival steps only, more than DROP_LIMIT of the intended
+  iterations could not start (every user of the pool busy: the achieved start
+  rate fell below the intended one);
+- **errors**: the hold's failure ratio is above ERROR_LIMIT, whatever the
+  scenario's thresholds say (a backend answering 503 fast is not coping);
+- **throughput no longer follows offered load**: achieved requests/s per unit
+  of offered load (per iteration/s, or per user) is more than FOLLOW_TOLERANCE
+  below that of the reference step (the lowest passing step of the search),
+  i.e. offered load grew and throughput did not grow with it.
+
+What main gives today, and what replaces it (issue 15): the hold is cut out
+of the raw log here (`hold_only`: rows starting after the warm-up, the load
+window moved to the hold) and the drops are run.json's run-wide
+`dropped_iterations` counter against the iterations the whole shape intended
+(warm-up included). Once thresholds take `window = [from, "end"]` and
+summary.json has `open_model`, those two functions become the window scope and
+the hold stage's `dropped_ratio`; nothing else here changes.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from analysis.load import RunData, load_run_dir
+from analysis.stats import compute
+from analysis.verdict import evaluate
+from analysis.window import _iso_to_epoch, iso_utc
+from scenarios.step_scenario import BY_RATE, BY_USERS
+from scenarios.thresholds import FAIL, PASS, Threshold
+
+DROP_LIMIT = 0.05        # dropped / intended iterations
+ERROR_LIMIT = 0.01       # failed / all requests of the hold
+FOLLOW_TOLERANCE = 0.15  # achieved rps per unit offered, below the reference step's by more than this
+
+
+@dataclass
+class StepResult:
+    """One judged step: what was offered, what was achieved, the verdict and every reason for a FAIL."""
+
+    by: str
+    offered: float
+    warmup_s: float
+    hold_s: float
+    requests: int
+    failures: int
+    failure_ratio: float | None
+    achieved_rps: float | None
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    avg_ms: float | None
+    intended_iterations: float | None
+    dropped_iterations: float | None
+    dropped_ratio: float | None
+    per_unit: float | None   # achieved rps / offered
+    verdict: str
+    failed: list[str]
+    thresholds: list[dict[str, Any]]
+    server: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _stages(run: dict[str, Any]) -> tuple[str, float, list[dict[str, Any]]]:
+    shape = run.get("shape") or {}
+    stages = shape.get("stages") or []
+    if len(stages) != 2:
+        raise ValueError("run.json: shape: a capacity step has two stages (warm-up, hold), "
+                         f"found {len(stages)}")
+    return (BY_RATE if shape.get("kind") == "arrival" else BY_USERS), float(shape.get("start_rate") or 0.0), stages
+
+
+def hold_only(data: RunData, warmup_s: float) -> RunData:
+    """The run cut to its hold: requests that started after the warm-up, the load window moved with them."""
+    start = _iso_to_epoch(data.run.get("start"))
+    if start is None:
+        raise ValueError(f"{data.source}: run.json has no start: the warm-up cannot be cut off")
+    cut = copy.copy(data)
+    cut.run = {**data.run, "start": iso_utc(start + warmup_s)}
+    if data.requests is not None:
+        cut.requests = data.requests[data.requests["ts"].to_numpy() >= start + warmup_s].reset_index(drop=True)
+    return cut
+
+
+def intended_iterations(start_rate: float, stages: list[dict[str, Any]]) -> float:
+    """Iterations the arrival shape asks for: the integral of its linear ramps."""
+    total, previous = 0.0, start_rate
+    for stage in stages:
+        total += (previous + stage["target"]) / 2 * stage["duration_s"]
+        previous = stage["target"]
+    return total
+
+
+def drops(run: dict[str, Any], start_rate: float, stages: list[dict[str, Any]]) -> tuple[float, float]:
+    """(intended, dropped) iterations of the whole run: run.json's counter, warm-up included."""
+    return intended_iterations(start_rate, stages), float((run.get("counters") or {}).get("dropped_iterations", 0))
+
+
+def server_figures(server: dict[str, Any], duration_s: float | None) -> dict[str, Any]:
+    """The step's server-side figures: backend CPU, database time per second, cache hit rate (None when unknown).
+
+    The snapshots span the whole step, warm-up included.
+    """
+    process, database, cache = server.get("process"), server.get("database"), server.get("cache")
+    span = (server.get("snapshots") or {}).get("duration_s") or duration_s
+    return {
+        "backend_cpu_percent": process["cpu_percent"]["mean"] if process else None,
+        "backend_processes": process["processes"] if process else None,
+        "db_ms_per_s": database["total_ms"] / span if database and span else None,
+        "db_mean_ms": database["mean_ms"] if database else None,
+        "db_calls_per_s": database["calls"] / span if database and span else None,
+        "cache_hit_rate": cache["hit_rate"] if cache else None,
+    }
+
+
+def judge_step(run_dir: str | Path, reference: StepResult | None = None) -> StepResult:
+    """Judge the step in `run_dir`; `reference` is the step whose throughput per unit this one must follow."""
+    data = load_run_dir(run_dir)
+    by, start_rate, stages = _stages(data.run)
+    warmup_s, hold_s, offered = float(stages[0]["duration_s"]), float(stages[1]["duration_s"]), float(stages[1]["target"])
+    thresholds = [Threshold.from_dict(t, f"run.json: thresholds[{i}]") for i, t in enumerate(data.run["thresholds"])]
+    hold = hold_only(data, warmup_s)
+    stats = compute(hold)
+    results = evaluate(thresholds, stats, hold.server)
+    failed = [r["reason"] for r in results if r["status"] == FAIL]
+
+    agg = stats.aggregate
+    intended = dropped = dropped_ratio = None
+    if by == BY_RATE:
+        intended, dropped = drops(data.run, start_rate, stages)
+        dropped_ratio = dropped / intended if intended else None
+        if dropped_ratio is not None and dropped_ratio > DROP_LIMIT:
+            failed.append(f"drops: {dropped:,.0f} of {intended:,.0f} intended iterations could not start "
+                          f"({dropped_ratio:.1%}, limit {DROP_LIMIT:.0%}): the pool of users was saturated")
+    if agg["failure_ratio"] is not None and agg["failure_ratio"] > ERROR_LIMIT:
+        failed.append(f"errors: {agg['failure_ratio']:.2%} of the hold's requests failed (limit {ERROR_LIMIT:.0%})")
+    if not agg["requests"]:
+        failed.append("no requests completed during the hold")
+    per_unit = agg["rps"] / offered if agg["rps"] is not None and offered else None
+    if reference is not None and reference.per_unit and per_unit is not None:
+        ratio = per_unit / reference.per_unit
+        if ratio < 1 - FOLLOW_TOLERANCE:
+            failed.append(f"throughput: {agg['rps']:.1f} req/s at {offered:g} is {1 - ratio:.0%} less per unit of "
+                          f"offered load than at {reference.offered:g} ({reference.achieved_rps:.1f} req/s): "
+                          "throughput no longer follows offered load")
+
+    def num(key: str) -> float | None:
+        value = agg.get(key)
+        return None if value is None or not np.isfinite(value) else float(value)
+
+    return StepResult(
+        by=by, offered=offered, warmup_s=warmup_s, hold_s=hold_s, requests=int(agg["requests"]),
+        failures=int(agg["failures"]), failure_ratio=num("failure_ratio"), achieved_rps=num("rps"),
+        p50_ms=num("p50_ms"), p95_ms=num("p95_ms"), p99_ms=num("p99_ms"), avg_ms=num("avg_ms"),
+        intended_iterations=intended, dropped_iterations=dropped, dropped_ratio=dropped_ratio, per_unit=per_unit,
+        verdict=FAIL if failed else PASS, failed=failed, thresholds=results,
+        server=server_figures(data.server, stats.window.duration_s),
+    )
