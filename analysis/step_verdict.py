@@ -45,7 +45,7 @@ from scenarios.thresholds import FAIL, PASS, Threshold
 
 DROP_LIMIT = 0.05        # dropped / intended iterations
 ERROR_LIMIT = 0.01       # failed / all requests of the hold
-FOLLOW_TOLERANCE = 0.15  # achieved rps per unit offered, below the reference step's by more than this
+FOLLOW_TOLERANCE = 0.10  # achieved rps per unit offered, below the reference step's by more than this
 
 
 @dataclass

@@ -1,0 +1,247 @@
+"""`careerload capacity`: the search without load, then real searches against backends of known capacity.
+
+The fixture backend (tests/capacity_backend.py) serves at most K job lists at
+once, each taking M ms: K x 1000 / M requests/s, sleep-bound so the shared
+machine's CPU does not move it. Steps are a 2 s warm-up and a 4 s hold, so a
+whole search is well under a minute.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from analysis.capacity_report import bottleneck, knee
+from analysis.step_verdict import StepResult, intended_iterations
+from careerload.capacity_search import AT_MAX, BUDGET, FOUND, NONE_PASSED, Played, SearchPlan, bounds, next_step
+from foundation.processes import free_port
+from profiles.operations import OPERATIONS
+from scenarios.loader import load_scenario
+from scenarios.step_scenario import step_document, to_toml
+from test_personas_support import REPO, careerload, seed_accounts
+
+K, M_MS = 4, 50
+CAPACITY = K * 1000 / M_MS  # 80 requests/s
+STEP = ("--warmup", "2s", "--hold", "4s")
+
+
+def search(plan: SearchPlan, capacity: float) -> tuple[list[float], str]:
+    """Play the search against a made-up backend that passes every load up to `capacity`."""
+    played: list[Played] = []
+    while True:
+        load, why = next_step(plan, played)
+        if load is None:
+            return [p.load for p in played], why
+        played.append(Played(load, load <= capacity))
+
+
+# ------------------------------------------------------------------------------------ the search, without load
+
+
+def test_the_search_grows_geometrically_then_bisects_to_the_precision() -> None:
+    loads, why = search(SearchPlan(start=10, growth=2, precision=0.10), capacity=77)
+    assert loads[:4] == [10, 20, 40, 80]
+    assert why == FOUND
+    best, worst = bounds([Played(x, x <= 77) for x in loads])
+    assert best <= 77 < worst and worst - best <= 0.10 * best
+    assert len(loads) == len(set(loads)), "no load is played twice"
+
+
+def test_the_search_stops_at_max_when_everything_passes() -> None:
+    loads, why = search(SearchPlan(start=10, growth=3, max=50), capacity=1e9)
+    assert (loads, why) == ([10, 30, 50], AT_MAX)
+
+
+def test_a_failing_first_step_ends_the_search() -> None:
+    assert search(SearchPlan(start=10), capacity=5) == ([10], NONE_PASSED)
+
+
+def test_users_are_whole_and_the_search_stops_one_user_apart() -> None:
+    loads, why = search(SearchPlan(start=3, growth=2, precision=0.01, integral=True), capacity=13)
+    assert all(load == int(load) for load in loads) and why == FOUND
+    assert max(x for x in loads if x <= 13) == 13 and 14 in loads
+
+
+def test_the_budget_stops_before_a_step_that_would_overrun_it() -> None:
+    plan = SearchPlan(start=10, budget_s=100)
+    assert next_step(plan, [Played(10, True)], elapsed_s=50, step_cost_s=40) == (20, "")
+    assert next_step(plan, [Played(10, True)], elapsed_s=70, step_cost_s=40) == (None, BUDGET)
+
+
+@pytest.mark.parametrize("kwargs, option", [({"start": 0}, "--start"), ({"start": 10, "growth": 1}, "--growth"),
+                                            ({"start": 10, "max": 5}, "--max"),
+                                            ({"start": 10, "precision": 1.5}, "--precision"),
+                                            ({"start": 2.5, "integral": True}, "--start")])
+def test_a_bad_plan_names_its_option(kwargs: dict, option: str) -> None:
+    with pytest.raises(ValueError, match=option):
+        SearchPlan(**kwargs)
+
+
+def test_a_step_scenario_keeps_the_personas_and_only_the_critical_levels(tmp_path: Path) -> None:
+    base = load_scenario("api")
+    path = tmp_path / "step.toml"
+    path.write_text(to_toml(step_document(base, "rate", 42.5, 10, 30, pool_seconds=2)))
+    step = load_scenario(path)
+    assert step.personas == base.personas and step.kind == "arrival" and step.vus == 85
+    assert [(s.duration_s, s.target) for s in step.stages] == [(10, 42.5), (30, 42.5)]
+    assert step.start_rate == 0 and step.duration_s == 40
+    assert [(t.metric, t.scope, t.target, t.critical) for t in step.thresholds] == \
+        [(t.metric, t.scope, None, t.critical) for t in base.thresholds if t.critical is not None]
+    users = tmp_path / "users.toml"
+    users.write_text(to_toml(step_document(base, "users", 12, 5, 20)))
+    assert [(s.duration_s, s.target) for s in load_scenario(users).stages] == [(5, 12), (20, 12)]
+
+
+def test_intended_iterations_integrate_the_ramp_and_the_hold() -> None:
+    assert intended_iterations(0, [{"duration_s": 10, "target": 40}, {"duration_s": 30, "target": 40}]) == 1400
+
+
+def _step(offered: float, rps: float, verdict: str = "PASS", **server: float) -> StepResult:
+    return StepResult(by="rate", offered=offered, warmup_s=1, hold_s=1, requests=100, failures=0,
+                      failure_ratio=0.0, achieved_rps=rps, p50_ms=10, p95_ms=20, p99_ms=30, avg_ms=12,
+                      intended_iterations=None, dropped_iterations=None, dropped_ratio=None, per_unit=rps / offered,
+                      verdict=verdict, failed=[], thresholds=[], server=server)
+
+
+def test_the_knee_is_where_throughput_stops_following_offered_load() -> None:
+    steps = [_step(10, 20), _step(20, 40), _step(40, 78), _step(80, 90, "FAIL")]
+    assert knee(steps) == {"offered": 40, "achieved_rps": 78, "next_offered": 80, "next_achieved_rps": 90,
+                           "plateau_rps": 90}
+    assert knee(steps[:3]) is None
+
+
+def test_the_bottleneck_is_named_from_the_server_figures() -> None:
+    cpu = _step(80, 90, "FAIL", backend_cpu_percent=95.0, backend_processes=1, db_ms_per_s=100.0)
+    assert bottleneck(cpu, None)["where"] == "backend CPU"
+    db = _step(80, 90, "FAIL", backend_cpu_percent=30.0, backend_processes=1, db_ms_per_s=900.0)
+    assert bottleneck(db, None)["where"] == "database"  # 900 ms/s of 90 req/s x 12 ms
+    neither = _step(80, 90, "FAIL", backend_cpu_percent=5.0, backend_processes=1, db_ms_per_s=None)
+    assert bottleneck(neither, None)["where"].startswith("neither")
+    assert bottleneck(_step(80, 90, "FAIL"), None)["where"] is None
+
+
+# ------------------------------------------------------------------------------------ against the fixture
+
+
+def fixture_profile(path: Path) -> Path:
+    """The fixture's dialect: no login, job lists only (every other operation absent)."""
+    absent = "".join(f"\n[operations.{name}]\nabsent = true\n" for name in OPERATIONS if name != "list_jobs")
+    path.write_text('name = "capacity-fixture"\nbase_path = "/api/v1"\n[auth]\nkind = "none"\n'
+                    '[own_id]\nsource = "unknown"\n[pagination]\nstyle = "page"\npage = "page"\n'
+                    'page_size = "page_size"\nitems = "items"\n'
+                    'keys = ["items", "total", "page", "page_size", "total_pages", "has_next", "has_prev"]\n'
+                    f'\n[operations.list_jobs]\npath = "/jobs"\npaginated = true\n{absent}')
+    return path
+
+
+def fixture_scenario(path: Path, critical_p95_ms: float) -> Path:
+    path.write_text('question = "How many job lists per second does the fixture serve?"\n'
+                    '[personas]\nBrowsingUser = 1\n[shape]\nkind = "arrival"\nvus = 10\n'
+                    '[[shape.stages]]\nduration = "10s"\ntarget = 10\n'
+                    f'[[thresholds]]\nmetric = "p95"\ncritical = {critical_p95_ms}\n')
+    return path
+
+
+@pytest.fixture(scope="module")
+def fixture_host() -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, str(REPO / "tests" / "capacity_backend.py"), "--port", str(port),
+                             "--concurrency", str(K), "--service-ms", str(M_MS)])
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None, "the fixture backend did not start"
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def fixture_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    where = tmp_path_factory.mktemp("capacity")
+    # p95 three times the service time: a queue that grows for seconds breaks it, jitter does not
+    return fixture_scenario(where / "lists.toml", 3 * M_MS), fixture_profile(where / "profile.toml")
+
+
+def test_the_capacity_found_is_the_fixtures_within_15_percent(fixture_host: str, fixture_files: tuple[Path, Path],
+                                                               tmp_path: Path) -> None:
+    scenario, profile = fixture_files
+    out = tmp_path / "cap"
+    started = time.monotonic()
+    result = careerload("capacity", str(scenario), "--host", fixture_host, "--profile", str(profile),
+                        "--start", "30", *STEP, "--require", "50", "--out", str(out))
+    wall = time.monotonic() - started
+    assert result.returncode == 0, result.stdout + result.stderr
+    document = json.loads((out / "capacity.json").read_text())
+    best = document["max_sustainable"]
+    assert abs(best["achieved_rps"] - CAPACITY) <= 0.15 * CAPACITY, document["steps"]
+    assert abs(best["offered"] - CAPACITY) <= 0.15 * CAPACITY
+    first = document["first_failure"]
+    assert first["offered"] > best["offered"] and first["failed"]
+    assert document["stopped"] == FOUND
+    # the search costs its steps and little more: no step played twice, nothing slow between them
+    steps_wall = sum(step["wall_s"] for step in document["steps"])
+    assert wall <= 1.10 * steps_wall, (wall, steps_wall)
+    assert len({step["offered"] for step in document["steps"]}) == len(document["steps"])
+    # above capacity throughput flattens at the fixture's ceiling: the knee is found, at or below capacity
+    assert document["knee"] and document["knee"]["offered"] <= CAPACITY * 1.15
+    assert document["knee"]["plateau_rps"] <= CAPACITY * 1.05
+    # the fixture runs here: its CPU is measured, and it is not what limits it
+    assert document["bottleneck"]["where"].startswith("neither")
+    html = (out / "capacity.html").read_text()
+    assert html.count('src="data:image/png;base64,') == 3 and "http://" not in html.replace(fixture_host, "")
+    assert f"Max sustainable: {best['offered']:g} iterations/s" in (out / "capacity.md").read_text()
+    assert f"max sustainable {best['offered']:g} iterations/s" in result.stdout
+    # every step is a run directory that `careerload report` re-judges over the whole step
+    failing = out / first["run_dir"]
+    assert (failing / "requests.csv").is_file() and (failing / "scenario.toml").is_file()
+    report = careerload("report", str(failing))
+    assert report.returncode == 1 and "FAIL p95 aggregate" in report.stdout, report.stdout + report.stderr
+
+
+def test_a_capacity_below_require_exits_1(fixture_host: str, fixture_files: tuple[Path, Path],
+                                          tmp_path: Path) -> None:
+    scenario, profile = fixture_files
+    result = careerload("capacity", str(scenario), "--host", fixture_host, "--profile", str(profile),
+                        "--start", "20", "--max", "20", *STEP, "--require", "500", "--out", str(tmp_path / "c"))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "below --require 500" in result.stdout
+    document = json.loads((tmp_path / "c" / "capacity.json").read_text())
+    assert document["stopped"] == AT_MAX and document["max_sustainable"]["offered"] == 20
+
+
+def test_an_unreachable_host_fails_fast_with_exit_2(fixture_files: tuple[Path, Path], tmp_path: Path) -> None:
+    scenario, profile = fixture_files
+    started = time.monotonic()
+    result = careerload("capacity", str(scenario), "--host", f"http://127.0.0.1:{free_port()}", "--profile",
+                        str(profile), *STEP, "--out", str(tmp_path / "c"))
+    assert result.returncode == 2 and "cannot reach" in result.stderr, result.stdout + result.stderr
+    assert time.monotonic() - started < 15
+    assert not (tmp_path / "c").exists()
+
+
+def test_a_bad_option_exits_2(fixture_files: tuple[Path, Path]) -> None:
+    result = careerload("capacity", str(fixture_files[0]), "--host", "http://127.0.0.1:1", "--growth", "1")
+    assert result.returncode == 2 and "--growth" in result.stderr
+
+
+# ------------------------------------------------------------------------------------ the reference backend
+
+
+@pytest.fixture(scope="module")
+def reference_host(target_url: str, database_url: str) -> str:
+    seed_accounts(database_url, 20, 30)
+    return target_url
