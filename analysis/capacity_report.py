@@ -44,6 +44,8 @@ CAPACITY_JSON, CAPACITY_MD, CAPACITY_HTML, CHARTS_DIR = "capacity.json", "capaci
 CPU_SATURATED = 0.80
 # Requests that spend at least this share of their mean time in database statements wait on the database.
 DATABASE_BOUND = 0.50
+# The whole machine this busy (100 % = every core) has no CPU to spare for anyone.
+MACHINE_SATURATED = 90.0
 _TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("analysis", "templates"), autoescape=True,
                                 undefined=jinja2.StrictUndefined)
 
@@ -62,49 +64,64 @@ def knee(steps: list[StepResult]) -> dict[str, Any] | None:
     return None
 
 
-def bottleneck(failing: StepResult | None, passing: StepResult | None) -> dict[str, Any] | None:
-    """Where the first failing step's time went: the backend's CPU, the database, or neither (a limit elsewhere).
+def bottleneck(failing: StepResult | None, passing: StepResult | None,
+               generator: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """Where the first failing step's time went, by the first of these rules that holds (its hold's figures):
 
-    BOTTLENECK_RULES, in order: the backend's processes averaged more than
-    CPU_SATURATED of one core each; or requests spent DATABASE_BOUND of their
-    mean response time in statements (statement time per second over requests/s
-    times the mean response time); otherwise neither saturates, and the limit is
-    a concurrency limit (a pool, a semaphore, the number of worker processes) or
-    the load generator. Without server figures: `where` is None and `why` says
-    what to give.
+    1. backend CPU: the backend's processes averaged more than CPU_SATURATED of
+       one core each (a Python process's ceiling);
+    2. database: requests spent at least DATABASE_BOUND of their mean response
+       time in statements (statement time per second / (requests/s x mean ms));
+    3. load generator: the Locust processes averaged more than CPU_SATURATED of
+       one core each (`generator`, measured by the command);
+    4. machine: every core was busy (MACHINE_SATURATED): backend, database,
+       load generator and everything else on the machine share too few cores;
+    5. otherwise none of these saturates: a concurrency limit (a pool, a
+       semaphore, the number of worker processes) holds the throughput.
+
+    Without any server figure `where` is None and `why` says what to give.
     """
     if failing is None:
         return None
-    server = failing.server
-    cpu, processes = server.get("backend_cpu_percent"), server.get("backend_processes")
-    db_ms = server.get("db_ms_per_s")
+    server, generator = failing.server, generator or {}
+    cpu, processes, db_ms = server.get("backend_cpu_percent"), server.get("backend_processes"), server.get("db_ms_per_s")
     evidence = {"at": failing.offered, "below": passing.offered if passing else None,
-                "server_at": server, "server_below": passing.server if passing else None}
+                "server_at": server, "server_below": passing.server if passing else None, "generator_at": generator}
     if cpu is None and db_ms is None:
         return {"where": None, "why": "no server-side figures: give --database-url and --redis-url, and run the "
                                       "backend on this machine for its CPU", **evidence}
     cpu_share = cpu / (100.0 * max(processes or 1, 1)) if cpu is not None else None
     busy_ms = (failing.achieved_rps or 0.0) * (failing.avg_ms or 0.0)
     db_share = db_ms / busy_ms if db_ms is not None and busy_ms > 0 else None
-    figures = (f"backend CPU {fmt.cpu(cpu)} over {processes or '?'} process(es)" if cpu is not None
-               else "backend CPU not measured")
-    figures += (f", database {db_ms:,.0f} ms of statements per second ({db_share:.0%} of request time)"
-                if db_share is not None else ", database time not measured")
+    load_cpu, machine = generator.get("cpu_percent"), generator.get("machine_cpu_percent")
+    load_share = load_cpu / (100.0 * max(generator.get("processes") or 1, 1)) if load_cpu is not None else None
+    figures = [f"backend CPU {fmt.cpu(cpu)} over {processes or '?'} process(es)" if cpu is not None
+               else "backend CPU not measured",
+               f"database {db_ms:,.0f} ms of statements per second ({db_share:.0%} of request time)"
+               if db_share is not None else "database time not measured"]
+    if load_cpu is not None:
+        figures.append(f"load generator CPU {fmt.cpu(load_cpu)} over {generator.get('processes')} process(es)")
+    if machine is not None:
+        figures.append(f"machine CPU {fmt.cpu(machine)} of {generator.get('cores')} cores")
     if cpu_share is not None and cpu_share >= CPU_SATURATED:
         where = "backend CPU"
     elif db_share is not None and db_share >= DATABASE_BOUND:
         where = "database"
+    elif load_share is not None and load_share >= CPU_SATURATED:
+        where = "load generator CPU (add --workers, or workers on other machines)"
+    elif machine is not None and machine >= MACHINE_SATURATED:
+        where = "machine CPU (backend, database and load generator share too few cores)"
     else:
-        where = "neither backend CPU nor database: a concurrency limit (pool, semaphore, workers) or the load generator"
-    return {"where": where, "why": f"at {failing.offered:g}: {figures}", **evidence}
+        where = "no CPU or database saturated: a concurrency limit (pool, semaphore, worker processes)"
+    return {"where": where, "why": f"at {failing.offered:g}: " + ", ".join(figures), **evidence}
 
 
-def summarise(steps: list[StepResult], walls: list[float], dirs: list[str], *, scenario: str, host: str, by: str,
+def summarise(steps: list[StepResult], walls: list[float], dirs: list[str], generators: list[dict[str, Any]], *, scenario: str, host: str, by: str,
               stopped: str, require: float | None, search: dict[str, Any], started_at: str,
               wall_s: float) -> dict[str, Any]:
     """The capacity document every writer reads (see the module docstring)."""
-    rows = [{"index": i, "run_dir": d, "wall_s": round(w, 2), **s.to_dict()}
-            for i, (s, w, d) in enumerate(zip(steps, walls, dirs), 1)]
+    rows = [{"index": i, "run_dir": d, "wall_s": round(w, 2), **s.to_dict(), "generator": g}
+            for i, (s, w, d, g) in enumerate(zip(steps, walls, dirs, generators), 1)]
     passing = [r for r in rows if r["verdict"] == PASS]
     best = max(passing, key=lambda r: r["offered"]) if passing else None
     failing = [r for r in rows if r["verdict"] != PASS and (best is None or r["offered"] > best["offered"])]
@@ -119,7 +136,7 @@ def summarise(steps: list[StepResult], walls: list[float], dirs: list[str], *, s
         "first_failure": first,
         "knee": knee(steps),
         "bottleneck": bottleneck(step_of[first["index"]] if first else None,
-                                 step_of[best["index"]] if best else None),
+                                 step_of[best["index"]] if best else None, first["generator"] if first else None),
     }
 
 
@@ -220,7 +237,7 @@ def capacity_charts(document: dict[str, Any], charts_dir: Path) -> list[Chart]:
 
 
 STEP_HEADERS = ["step", "offered", "verdict", "achieved req/s", "p50 (ms)", "p95 (ms)", "p99 (ms)", "failures",
-                "dropped", "backend CPU", "db ms/s", "cache hits", "wall (s)"]
+                "dropped", "backend CPU", "db ms/s", "cache hits", "Locust CPU", "machine CPU", "wall (s)"]
 
 
 def step_cells(row: dict[str, Any]) -> list[str]:
@@ -230,7 +247,8 @@ def step_cells(row: dict[str, Any]) -> list[str]:
             f"{row['failures']:,} ({fmt.ratio(row['failure_ratio'])})", fmt.ratio(row["dropped_ratio"]),
             fmt.cpu(server.get("backend_cpu_percent")),
             "–" if server.get("db_ms_per_s") is None else f"{server['db_ms_per_s']:,.0f}",
-            fmt.ratio(server.get("cache_hit_rate")), f"{row['wall_s']:.0f}"]
+            fmt.ratio(server.get("cache_hit_rate")), fmt.cpu(row["generator"].get("cpu_percent")),
+            fmt.cpu(row["generator"].get("machine_cpu_percent")), f"{row['wall_s']:.0f}"]
 
 
 def headline(document: dict[str, Any]) -> list[str]:

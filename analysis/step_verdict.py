@@ -112,21 +112,61 @@ def drops(run: dict[str, Any], start_rate: float, stages: list[dict[str, Any]]) 
     return intended_iterations(start_rate, stages), float((run.get("counters") or {}).get("dropped_iterations", 0))
 
 
-def server_figures(server: dict[str, Any], duration_s: float | None) -> dict[str, Any]:
-    """The step's server-side figures: backend CPU, database time per second, cache hit rate (None when unknown).
+def _hold_intervals(series: dict[str, Any], hold_start: float) -> tuple[np.ndarray, np.ndarray]:
+    """(mask, lengths) of a snapshot series' intervals: those lying mostly in the hold (midpoint after its start).
 
-    The snapshots span the whole step, warm-up included.
+    Interval series carry `interval_s`; level series (the process) are intervals
+    between consecutive snapshots, the first of which has none.
+    """
+    ts = np.asarray(series["ts"], dtype=float)
+    lengths = (np.asarray(series["interval_s"], dtype=float) if "interval_s" in series
+               else np.diff(ts, prepend=np.nan))
+    return np.isfinite(lengths) & (ts - lengths / 2 >= hold_start), lengths
+
+
+def _hold_values(series: dict[str, Any], key: str, mask: np.ndarray) -> np.ndarray:
+    return np.nan_to_num(np.asarray(series[key], dtype=float)[mask])
+
+
+def server_figures(server: dict[str, Any], hold_start: float) -> dict[str, Any]:
+    """The step's server-side figures over its hold: backend CPU, database time per second, cache hit rate.
+
+    From the snapshot series' intervals that lie mostly in the hold; a hold
+    shorter than the snapshot interval has none, and the whole step's figures
+    (warm-up included) stand in, said by `span` ("hold" or "step").
     """
     process, database, cache = server.get("process"), server.get("database"), server.get("cache")
-    span = (server.get("snapshots") or {}).get("duration_s") or duration_s
-    return {
-        "backend_cpu_percent": process["cpu_percent"]["mean"] if process else None,
-        "backend_processes": process["processes"] if process else None,
-        "db_ms_per_s": database["total_ms"] / span if database and span else None,
-        "db_mean_ms": database["mean_ms"] if database else None,
-        "db_calls_per_s": database["calls"] / span if database and span else None,
-        "cache_hit_rate": cache["hit_rate"] if cache else None,
-    }
+    out: dict[str, Any] = {"span": "hold", "backend_cpu_percent": None, "backend_processes": None,
+                           "db_ms_per_s": None, "db_calls_per_s": None, "db_mean_ms": None, "cache_hit_rate": None}
+    step_s = (server.get("snapshots") or {}).get("duration_s")
+    if process:
+        mask, lengths = _hold_intervals(process["series"], hold_start)
+        out["backend_processes"] = process["processes"]
+        if mask.any():
+            cpu = _hold_values(process["series"], "cpu_percent", mask)
+            out["backend_cpu_percent"] = float((cpu * lengths[mask]).sum() / lengths[mask].sum())
+        else:
+            out["backend_cpu_percent"], out["span"] = process["cpu_percent"]["mean"], "step"
+    if database:
+        mask, lengths = _hold_intervals(database["series"], hold_start)
+        if mask.any():
+            seconds = float(lengths[mask].sum())
+            total_ms = float(_hold_values(database["series"], "db_ms", mask).sum())
+            calls = float(_hold_values(database["series"], "calls", mask).sum())
+        else:
+            seconds, total_ms, calls, out["span"] = step_s, database["total_ms"], database["calls"], "step"
+        if seconds:
+            out["db_ms_per_s"], out["db_calls_per_s"] = total_ms / seconds, calls / seconds
+        out["db_mean_ms"] = total_ms / calls if calls else None
+    if cache:
+        mask, _ = _hold_intervals(cache["series"], hold_start)
+        if mask.any():
+            got = float(_hold_values(cache["series"], "hits", mask).sum())
+            missed = float(_hold_values(cache["series"], "misses", mask).sum())
+        else:
+            got, missed, out["span"] = cache["hits"], cache["misses"], "step"
+        out["cache_hit_rate"] = got / (got + missed) if got + missed else None
+    return out
 
 
 def judge_step(run_dir: str | Path, reference: StepResult | None = None) -> StepResult:
@@ -170,5 +210,5 @@ def judge_step(run_dir: str | Path, reference: StepResult | None = None) -> Step
         p50_ms=num("p50_ms"), p95_ms=num("p95_ms"), p99_ms=num("p99_ms"), avg_ms=num("avg_ms"),
         intended_iterations=intended, dropped_iterations=dropped, dropped_ratio=dropped_ratio, per_unit=per_unit,
         verdict=FAIL if failed else PASS, failed=failed, thresholds=results,
-        server=server_figures(data.server, stats.window.duration_s),
+        server=server_figures(data.server, stats.window.start),
     )

@@ -26,11 +26,14 @@ unreachable host included, in seconds and before any load.
 from __future__ import annotations
 
 import dataclasses
+import resource
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 from careerload.capacity_search import Played, SearchPlan, next_step
 from careerload.locust_processes import master_port_for
@@ -82,6 +85,32 @@ def _step_line(index: int, step: Any, wall_s: float) -> str:
     return line + "".join(f"\n    {reason}" for reason in step.failed)
 
 
+class GeneratorMeter:
+    """The load generator's CPU over one step: the Locust children's CPU time, and the whole machine's busy share.
+
+    The children (master, local workers) are waited for when a step ends, so
+    their CPU time is in RUSAGE_CHILDREN then: the difference over a step is
+    theirs. The machine's share (100 % = every core busy) says whether the
+    load generator, the backend and everyone else on the machine were short of CPU.
+    """
+
+    def __init__(self) -> None:
+        self.usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.times = psutil.cpu_times()
+        self.started = time.monotonic()
+
+    def figures(self, processes: int) -> dict[str, Any]:
+        usage, times = resource.getrusage(resource.RUSAGE_CHILDREN), psutil.cpu_times()
+        wall = max(time.monotonic() - self.started, 1e-9)
+        cpu_s = (usage.ru_utime - self.usage.ru_utime) + (usage.ru_stime - self.usage.ru_stime)
+        busy = sum(times) - times.idle - getattr(times, "iowait", 0.0)
+        busy_before = sum(self.times) - self.times.idle - getattr(self.times, "iowait", 0.0)
+        total = sum(times) - sum(self.times)
+        return {"cpu_percent": 100.0 * cpu_s / wall, "processes": processes,
+                "machine_cpu_percent": 100.0 * (busy - busy_before) / total if total > 0 else None,
+                "cores": psutil.cpu_count()}
+
+
 def run_capacity(options: RunOptions, capacity: CapacityOptions) -> int:
     """The whole command; UsageError for exit 2."""
     from analysis.capacity_report import summarise, write
@@ -106,6 +135,7 @@ def run_capacity(options: RunOptions, capacity: CapacityOptions) -> int:
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     steps: list[Any] = []
     walls: list[float] = []
+    generators: list[dict[str, Any]] = []
     played: list[Played] = []
     stopped = ""
     while True:
@@ -115,7 +145,7 @@ def run_capacity(options: RunOptions, capacity: CapacityOptions) -> int:
             break
         step_dir = out / step_dir_name(len(steps) + 1, load)
         step_dir.mkdir(parents=True, exist_ok=True)
-        t0 = time.monotonic()
+        t0, meter = time.monotonic(), GeneratorMeter()
         scenario: Scenario = write_step_scenario(base, capacity.by, load, capacity.warmup_s, capacity.hold_s,
                                                  capacity.pool_seconds, step_dir / STEP_SCENARIO)
         step_options = dataclasses.replace(options, scenario=str(step_dir / STEP_SCENARIO), out=step_dir)
@@ -125,6 +155,7 @@ def run_capacity(options: RunOptions, capacity: CapacityOptions) -> int:
             raise UsageError(f"capacity step {len(steps) + 1} ({load:g} {UNITS[capacity.by]}): {exc}") from None
         if master_lost:
             raise UsageError(f"capacity step {len(steps) + 1}: {master_lost}; the steps so far are in {out}")
+        generators.append(meter.figures(max(options.workers, 1)))
         step = judge_step(step_dir, _reference(steps))
         walls.append(time.monotonic() - t0)
         steps.append(step)
@@ -135,7 +166,7 @@ def run_capacity(options: RunOptions, capacity: CapacityOptions) -> int:
             break
 
     document = summarise(
-        steps, walls, [step_dir_name(i, s.offered) for i, s in enumerate(steps, 1)],
+        steps, walls, [step_dir_name(i, s.offered) for i, s in enumerate(steps, 1)], generators,
         scenario=base.name, host=options.host, by=capacity.by, stopped=stopped, require=capacity.require,
         search={**dataclasses.asdict(capacity.plan), "warmup_s": capacity.warmup_s, "hold_s": capacity.hold_s,
                 "pool_seconds": capacity.pool_seconds, "workers": options.workers},

@@ -123,7 +123,10 @@ def test_the_bottleneck_is_named_from_the_server_figures() -> None:
     db = _step(80, 90, "FAIL", backend_cpu_percent=30.0, backend_processes=1, db_ms_per_s=900.0)
     assert bottleneck(db, None)["where"] == "database"  # 900 ms/s of 90 req/s x 12 ms
     neither = _step(80, 90, "FAIL", backend_cpu_percent=5.0, backend_processes=1, db_ms_per_s=None)
-    assert bottleneck(neither, None)["where"].startswith("neither")
+    assert bottleneck(neither, None)["where"].startswith("no CPU or database saturated")
+    generator = {"cpu_percent": 170.0, "processes": 2, "machine_cpu_percent": 95.0, "cores": 2}
+    assert bottleneck(neither, None, generator)["where"].startswith("load generator CPU")
+    assert bottleneck(neither, None, {**generator, "cpu_percent": 50.0})["where"].startswith("machine CPU")
     assert bottleneck(_step(80, 90, "FAIL"), None)["where"] is None
 
 
@@ -200,7 +203,8 @@ def test_the_capacity_found_is_the_fixtures_within_15_percent(fixture_host: str,
     assert document["knee"] and document["knee"]["offered"] <= CAPACITY * 1.15
     assert document["knee"]["plateau_rps"] <= CAPACITY * 1.05
     # the fixture runs here: its CPU is measured, and it is not what limits it
-    assert document["bottleneck"]["where"].startswith("neither")
+    assert document["bottleneck"]["where"] is not None and document["bottleneck"]["where"] != "backend CPU"
+    assert all(step["generator"]["cpu_percent"] > 0 for step in document["steps"])
     html = (out / "capacity.html").read_text()
     assert html.count('src="data:image/png;base64,') == 3 and "http://" not in html.replace(fixture_host, "")
     assert f"Max sustainable: {best['offered']:g} iterations/s" in (out / "capacity.md").read_text()
@@ -245,3 +249,22 @@ def test_a_bad_option_exits_2(fixture_files: tuple[Path, Path]) -> None:
 def reference_host(target_url: str, database_url: str) -> str:
     seed_accounts(database_url, 20, 30)
     return target_url
+
+
+def test_the_reference_backend_has_a_capacity_and_a_named_bottleneck(reference_host: str, database_url: str,
+                                                                      redis_url: str, tmp_path: Path) -> None:
+    """The `api` scenario's critical levels by arrival rate; wide steps (x8, 90 % precision) keep it to four steps."""
+    out = tmp_path / "ref"
+    result = careerload("capacity", "api", "--host", reference_host, "--database-url", database_url,
+                        "--redis-url", redis_url, "--snapshot-interval", "1", "--start", "25", "--growth", "8",
+                        "--max", "400", "--precision", "90%", *STEP, "--out", str(out), timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    document = json.loads((out / "capacity.json").read_text())
+    assert document["max_sustainable"]["offered"] >= 25
+    first = document["first_failure"]
+    assert first is not None, "400 iterations/s should break the reference backend on two shared cores"
+    neck = document["bottleneck"]
+    assert neck["where"] and neck["server_at"]["backend_cpu_percent"] is not None
+    assert neck["server_at"]["db_ms_per_s"] is not None and neck["server_at"]["cache_hit_rate"] is not None
+    assert f"Bottleneck: {neck['where']}" in (out / "capacity.md").read_text()
+    assert f"bottleneck: {neck['where']}" in result.stdout
