@@ -147,6 +147,23 @@ def _by_load(document: dict[str, Any]) -> list[dict[str, Any]]:
     return sorted(document["steps"], key=lambda r: r["offered"])
 
 
+def _axes() -> tuple[Figure, Any]:
+    fig = Figure(figsize=(10, 4.5))
+    return fig, fig.add_subplot()
+
+
+def _finish(fig: Figure, ax: Any, document: dict[str, Any], title: str, ylabel: str, path: Path) -> Path:
+    """The axes every capacity chart shares: offered load across, both axes from 0, legend top left."""
+    ax.set_title(title)
+    ax.set_xlabel(f"offered load ({document['unit']})")
+    ax.set_ylabel(ylabel)
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize="small")
+    return charts._save(fig, path)
+
+
 def _scatter_status(ax: Any, rows: list[dict[str, Any]], key: str, scale: float = 1.0) -> None:
     for status in sorted({r["verdict"] for r in rows}):
         mine = [r for r in rows if r["verdict"] == status and r[key] is not None]
@@ -157,8 +174,7 @@ def _scatter_status(ax: Any, rows: list[dict[str, Any]], key: str, scale: float 
 def achieved_chart(document: dict[str, Any], path: Path) -> Chart:
     """Achieved requests/s against offered load, the line it would follow, the knee and the capacity marked."""
     rows = _by_load(document)
-    fig = Figure(figsize=(10, 4.5))
-    ax = fig.add_subplot()
+    fig, ax = _axes()
     x = [r["offered"] for r in rows]
     ax.plot(x, [r["achieved_rps"] or np.nan for r in rows], color="#4c78a8", linewidth=1.2, label="achieved req/s")
     if rows and rows[0]["per_unit"]:
@@ -171,21 +187,14 @@ def achieved_chart(document: dict[str, Any], path: Path) -> Chart:
     if document["knee"]:
         ax.axvline(document["knee"]["offered"], color="#f2a900", linestyle="--", linewidth=1,
                    label=f"knee {document['knee']['offered']:g}")
-    ax.set_title(f"Achieved throughput vs offered load ({document['unit']})")
-    ax.set_xlabel(f"offered load ({document['unit']})")
-    ax.set_ylabel("achieved requests/s (hold)")
-    ax.set_xlim(left=0)
-    ax.set_ylim(bottom=0)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", fontsize="small")
-    return Chart("Achieved vs offered load", charts._save(fig, path))
+    return Chart("Achieved vs offered load", _finish(fig, ax, document, "Achieved throughput vs offered load "
+                                                     f"({document['unit']})", "achieved requests/s (hold)", path))
 
 
 def latency_chart(document: dict[str, Any], path: Path) -> Chart:
     """p95 and p99 of each step's hold against offered load, with the aggregate latency thresholds' critical lines."""
     rows = _by_load(document)
-    fig = Figure(figsize=(10, 4.5))
-    ax = fig.add_subplot()
+    fig, ax = _axes()
     x = [r["offered"] for r in rows]
     for key in ("p95", "p99"):
         ax.plot(x, [r[f"{key}_ms"] or np.nan for r in rows], marker="o", color=QUANTILE_COLOURS[key], label=key)
@@ -193,35 +202,22 @@ def latency_chart(document: dict[str, Any], path: Path) -> Chart:
               if t["scope"] == "aggregate" and t["metric"] in LATENCY_METRICS and t["critical"] is not None}
     for metric, level in sorted(levels):
         ax.axhline(level, linewidth=1, **LEVEL_STYLE["critical"], label=f"{metric} critical {level:g} ms")
-    ax.set_title("Response time vs offered load (each step's hold)")
-    ax.set_xlabel(f"offered load ({document['unit']})")
-    ax.set_ylabel("response time (ms)")
-    ax.set_xlim(left=0)
-    ax.set_ylim(bottom=0)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", fontsize="small")
-    return Chart("p95/p99 vs offered load", charts._save(fig, path))
+    return Chart("p95/p99 vs offered load", _finish(fig, ax, document, "Response time vs offered load "
+                                                    "(each step's hold)", "response time (ms)", path))
 
 
 def drops_chart(document: dict[str, Any], path: Path) -> Chart:
     """Dropped iterations (arrival steps) and failed requests, as percentages, against offered load."""
     rows = _by_load(document)
-    fig = Figure(figsize=(10, 4.5))
-    ax = fig.add_subplot()
+    fig, ax = _axes()
     x = [r["offered"] for r in rows]
     if document["by"] == BY_RATE:
         ax.plot(x, [(r["dropped_ratio"] or 0.0) * 100 for r in rows], marker="o", color="#e45756",
                 label="dropped iterations (% of intended)")
     ax.plot(x, [(r["failure_ratio"] or 0.0) * 100 for r in rows], marker="s", color="#9d9d9d",
             label="failed requests (% of the hold's)")
-    ax.set_title("Drop ratio and error ratio vs offered load")
-    ax.set_xlabel(f"offered load ({document['unit']})")
-    ax.set_ylabel("%")
-    ax.set_xlim(left=0)
-    ax.set_ylim(bottom=0)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", fontsize="small")
-    return Chart("Drop ratio vs offered load", charts._save(fig, path))
+    return Chart("Drop ratio vs offered load", _finish(fig, ax, document, "Drop ratio and error ratio vs offered "
+                                                       "load", "%", path))
 
 
 def capacity_charts(document: dict[str, Any], charts_dir: Path) -> list[Chart]:
