@@ -46,6 +46,7 @@ CPU_SATURATED = 0.80
 DATABASE_BOUND = 0.50
 # The whole machine this busy (100 % = every core) has no CPU to spare for anyone.
 MACHINE_SATURATED = 90.0
+SCOPED_COLOURS = ("#54a24b", "#b279a2", "#9d755d", "#72b7b2")
 _TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("analysis", "templates"), autoescape=True,
                                 undefined=jinja2.StrictUndefined)
 
@@ -202,6 +203,17 @@ def latency_chart(document: dict[str, Any], path: Path) -> Chart:
               if t["scope"] == "aggregate" and t["metric"] in LATENCY_METRICS and t["critical"] is not None}
     for metric, level in sorted(levels):
         ax.axhline(level, linewidth=1, **LEVEL_STYLE["critical"], label=f"{metric} critical {level:g} ms")
+    # latency thresholds on an endpoint or persona: their observed values per step, and their critical level
+    scoped = sorted({(t["metric"], t["scope"], t["critical"]) for r in rows for t in r["thresholds"]
+                     if t["scope"] != "aggregate" and t["metric"] in LATENCY_METRICS and t["critical"] is not None})
+    for n, (metric, scope, level) in enumerate(scoped):
+        colour = SCOPED_COLOURS[n % len(SCOPED_COLOURS)]
+        observed = [next((t["observed"] for t in r["thresholds"] if (t["metric"], t["scope"]) == (metric, scope)),
+                         None) for r in rows]
+        where = scope.partition(":")[2]
+        ax.plot(x, [np.nan if v is None else v for v in observed], marker="^", linestyle="--", color=colour,
+                label=f"{metric} {where}")
+        ax.axhline(level, linewidth=1, linestyle=":", color=colour, label=f"{metric} {where} critical {level:g} ms")
     return Chart("p95/p99 vs offered load", _finish(fig, ax, document, "Response time vs offered load "
                                                     "(each step's hold)", "response time (ms)", path))
 
