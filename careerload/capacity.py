@@ -114,6 +114,7 @@ class GeneratorMeter:
 def run_capacity(options: RunOptions, capacity: CapacityOptions) -> int:
     """The whole command; UsageError for exit 2."""
     from analysis.capacity_report import summarise, write
+    from analysis.load import RunDirError
     from analysis.step_verdict import judge_step
 
     try:
@@ -156,7 +157,11 @@ def run_capacity(options: RunOptions, capacity: CapacityOptions) -> int:
         if master_lost:
             raise UsageError(f"capacity step {len(steps) + 1}: {master_lost}; the steps so far are in {out}")
         generators.append(meter.figures(max(options.workers, 1)))
-        step = judge_step(step_dir, _reference(steps))
+        try:
+            step = judge_step(step_dir, _reference(steps))
+        except RunDirError as exc:
+            raise UsageError(f"capacity step {len(steps) + 1} ({load:g} {UNITS[capacity.by]}) cannot be judged: "
+                             f"{exc}; the steps so far are in {out}") from None
         walls.append(time.monotonic() - t0)
         steps.append(step)
         played.append(Played(load, step.verdict == PASS))

@@ -101,6 +101,9 @@ def main(args: argparse.Namespace) -> int:
     for name in ("warmup", "hold"):
         if getattr(args, name) <= 0:
             raise UsageError(f"--{name}: expected a positive duration, got {getattr(args, name):g} s")
+    if args.budget is not None and args.budget < args.warmup + args.hold:
+        raise UsageError(f"--budget {args.budget:g} s is shorter than one step (--warmup {args.warmup:g} s + "
+                         f"--hold {args.hold:g} s)")
     if args.pool_seconds <= 0:
         raise UsageError(f"--pool-seconds: expected a positive number of seconds, got {args.pool_seconds:g}")
     options = RunOptions(**{option.dest: getattr(args, option.dest) for option in RUN_OPTIONS_TAKEN})

@@ -268,3 +268,8 @@ def test_the_reference_backend_has_a_capacity_and_a_named_bottleneck(reference_h
     assert neck["server_at"]["db_ms_per_s"] is not None and neck["server_at"]["cache_hit_rate"] is not None
     assert f"Bottleneck: {neck['where']}" in (out / "capacity.md").read_text()
     assert f"bottleneck: {neck['where']}" in result.stdout
+
+
+def test_a_budget_shorter_than_one_step_exits_2(fixture_files: tuple[Path, Path]) -> None:
+    result = careerload("capacity", str(fixture_files[0]), "--host", "http://127.0.0.1:1", *STEP, "--budget", "5s")
+    assert result.returncode == 2 and "--budget 5 s is shorter than one step" in result.stderr
