@@ -46,6 +46,9 @@ from scenarios.thresholds import FAIL, PASS, Threshold
 DROP_LIMIT = 0.05        # dropped / intended iterations
 ERROR_LIMIT = 0.01       # failed / all requests of the hold
 FOLLOW_TOLERANCE = 0.10  # achieved rps per unit offered, below the reference step's by more than this
+# A hold with no request started for this long, and no iteration dropped, saw its load generator stall (a
+# process or a whole VM paused): the step measured the machine, not the backend (see `generator_stall_s`).
+STALL_LIMIT_S = 1.0
 
 
 @dataclass
@@ -68,6 +71,7 @@ class StepResult:
     dropped_iterations: float | None
     dropped_ratio: float | None
     per_unit: float | None   # achieved rps / offered
+    stall_s: float | None    # arrival steps: the longest span of the hold with no request started
     verdict: str
     failed: list[str]
     thresholds: list[dict[str, Any]]
@@ -86,15 +90,22 @@ def _stages(run: dict[str, Any]) -> tuple[str, float, list[dict[str, Any]]]:
     return (BY_RATE if shape.get("kind") == "arrival" else BY_USERS), float(shape.get("start_rate") or 0.0), stages
 
 
-def hold_only(data: RunData, warmup_s: float) -> RunData:
-    """The run cut to its hold: requests that started after the warm-up, the load window moved with them."""
-    start = _iso_to_epoch(data.run.get("start"))
+def hold_only(data: RunData, warmup_s: float, hold_s: float) -> RunData:
+    """The run cut to its hold: requests that started in it, the load window its span.
+
+    The window ends with the hold, not at run.json's end: stopping the users
+    takes a moment after the shape ends, and dividing by that too would
+    understate requests/s.
+    """
+    start, end = _iso_to_epoch(data.run.get("start")), _iso_to_epoch(data.run.get("end"))
     if start is None:
         raise ValueError(f"{data.source}: run.json has no start: the warm-up cannot be cut off")
+    hold_end = start + warmup_s + hold_s if end is None else min(end, start + warmup_s + hold_s)
     cut = copy.copy(data)
-    cut.run = {**data.run, "start": iso_utc(start + warmup_s)}
+    cut.run = {**data.run, "start": iso_utc(start + warmup_s), "end": iso_utc(hold_end)}
     if data.requests is not None:
-        cut.requests = data.requests[data.requests["ts"].to_numpy() >= start + warmup_s].reset_index(drop=True)
+        ts = data.requests["ts"].to_numpy()
+        cut.requests = data.requests[(ts >= start + warmup_s) & (ts < hold_end)].reset_index(drop=True)
     return cut
 
 
@@ -169,13 +180,26 @@ def server_figures(server: dict[str, Any], hold_start: float) -> dict[str, Any]:
     return out
 
 
+def longest_gap_s(ts: np.ndarray, start: float, end: float) -> float:
+    """The longest span between start, the request starts in [start, end) and end, in seconds."""
+    edges = np.concatenate([[start], np.sort(ts[(ts >= start) & (ts < end)]), [end]])
+    return float(np.diff(edges).max())
+
+
+def generator_stalled(step: StepResult) -> bool:
+    """Whether the step's load generator stalled: an arrival step whose hold had a gap in its starts longer than
+    STALL_LIMIT_S without a single dropped iteration. A saturated pool of users leaves gaps too, but its late
+    start slots are counted as drops; a paused generator wakes its sleeping users late and drops nothing."""
+    return (step.stall_s is not None and step.stall_s > STALL_LIMIT_S and not step.dropped_iterations)
+
+
 def judge_step(run_dir: str | Path, reference: StepResult | None = None) -> StepResult:
     """Judge the step in `run_dir`; `reference` is the step whose throughput per unit this one must follow."""
     data = load_run_dir(run_dir)
     by, start_rate, stages = _stages(data.run)
     warmup_s, hold_s, offered = float(stages[0]["duration_s"]), float(stages[1]["duration_s"]), float(stages[1]["target"])
     thresholds = [Threshold.from_dict(t, f"run.json: thresholds[{i}]") for i, t in enumerate(data.run["thresholds"])]
-    hold = hold_only(data, warmup_s)
+    hold = hold_only(data, warmup_s, hold_s)
     stats = compute(hold)
     results = evaluate(thresholds, stats, hold.server)
     failed = [r["reason"] for r in results if r["status"] == FAIL]
@@ -193,6 +217,9 @@ def judge_step(run_dir: str | Path, reference: StepResult | None = None) -> Step
     if not agg["requests"]:
         failed.append("no requests completed during the hold")
     per_unit = agg["rps"] / offered if agg["rps"] is not None and offered else None
+    stall_s = None
+    if by == BY_RATE and hold.requests is not None and stats.window.start is not None:
+        stall_s = longest_gap_s(hold.requests["ts"].to_numpy(), stats.window.start, stats.window.end)
     if reference is not None and reference.per_unit and per_unit is not None:
         ratio = per_unit / reference.per_unit
         if ratio < 1 - FOLLOW_TOLERANCE:
@@ -208,7 +235,7 @@ def judge_step(run_dir: str | Path, reference: StepResult | None = None) -> Step
         by=by, offered=offered, warmup_s=warmup_s, hold_s=hold_s, requests=int(agg["requests"]),
         failures=int(agg["failures"]), failure_ratio=num("failure_ratio"), achieved_rps=num("rps"),
         p50_ms=num("p50_ms"), p95_ms=num("p95_ms"), p99_ms=num("p99_ms"), avg_ms=num("avg_ms"),
-        intended_iterations=intended, dropped_iterations=dropped, dropped_ratio=dropped_ratio, per_unit=per_unit,
+        intended_iterations=intended, dropped_iterations=dropped, dropped_ratio=dropped_ratio, per_unit=per_unit, stall_s=stall_s,
         verdict=FAIL if failed else PASS, failed=failed, thresholds=results,
         server=server_figures(data.server, stats.window.start),
     )

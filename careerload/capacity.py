@@ -111,11 +111,35 @@ class GeneratorMeter:
                 "cores": psutil.cpu_count()}
 
 
+def play_step(options: RunOptions, capacity: CapacityOptions, base: Scenario, load: float, step_dir: Path,
+              master_port: int, reference: Any, index: int, out: Path) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """One step: its scenario file written, played into `step_dir`, judged; (result, run.json, generator CPU)."""
+    from analysis.load import RunDirError
+    from analysis.step_verdict import judge_step
+
+    step_dir.mkdir(parents=True, exist_ok=True)
+    meter = GeneratorMeter()
+    scenario = write_step_scenario(base, capacity.by, load, capacity.warmup_s, capacity.hold_s,
+                                   capacity.pool_seconds, step_dir / STEP_SCENARIO)
+    step_options = dataclasses.replace(options, scenario=str(step_dir / STEP_SCENARIO), out=step_dir)
+    try:
+        document, master_lost = measure(step_options, scenario, step_dir, master_port)
+    except RunError as exc:
+        raise UsageError(f"capacity step {index} ({load:g} {UNITS[capacity.by]}): {exc}") from None
+    if master_lost:
+        raise UsageError(f"capacity step {index}: {master_lost}; the steps so far are in {out}")
+    generator = meter.figures(max(options.workers, 1))
+    try:
+        return judge_step(step_dir, reference), document, generator
+    except RunDirError as exc:
+        raise UsageError(f"capacity step {index} ({load:g} {UNITS[capacity.by]}) cannot be judged: {exc}; "
+                         f"the steps so far are in {out}") from None
+
+
 def run_capacity(options: RunOptions, capacity: CapacityOptions) -> int:
     """The whole command; UsageError for exit 2."""
     from analysis.capacity_report import summarise, write
-    from analysis.load import RunDirError
-    from analysis.step_verdict import judge_step
+    from analysis.step_verdict import generator_stalled
 
     try:
         base = load_scenario(options.scenario)
@@ -137,6 +161,7 @@ def run_capacity(options: RunOptions, capacity: CapacityOptions) -> int:
     steps: list[Any] = []
     walls: list[float] = []
     generators: list[dict[str, Any]] = []
+    dirs: list[str] = []
     played: list[Played] = []
     stopped = ""
     while True:
@@ -144,26 +169,21 @@ def run_capacity(options: RunOptions, capacity: CapacityOptions) -> int:
         load, stopped = next_step(capacity.plan, played, time.monotonic() - started, cost)
         if load is None:
             break
-        step_dir = out / step_dir_name(len(steps) + 1, load)
-        step_dir.mkdir(parents=True, exist_ok=True)
-        t0, meter = time.monotonic(), GeneratorMeter()
-        scenario: Scenario = write_step_scenario(base, capacity.by, load, capacity.warmup_s, capacity.hold_s,
-                                                 capacity.pool_seconds, step_dir / STEP_SCENARIO)
-        step_options = dataclasses.replace(options, scenario=str(step_dir / STEP_SCENARIO), out=step_dir)
-        try:
-            document, master_lost = measure(step_options, scenario, step_dir, master_port)
-        except RunError as exc:
-            raise UsageError(f"capacity step {len(steps) + 1} ({load:g} {UNITS[capacity.by]}): {exc}") from None
-        if master_lost:
-            raise UsageError(f"capacity step {len(steps) + 1}: {master_lost}; the steps so far are in {out}")
-        generators.append(meter.figures(max(options.workers, 1)))
-        try:
-            step = judge_step(step_dir, _reference(steps))
-        except RunDirError as exc:
-            raise UsageError(f"capacity step {len(steps) + 1} ({load:g} {UNITS[capacity.by]}) cannot be judged: "
-                             f"{exc}; the steps so far are in {out}") from None
+        index = len(steps) + 1
+        step_dir = out / step_dir_name(index, load)
+        t0 = time.monotonic()
+        step, document, generator = play_step(options, capacity, base, load, step_dir, master_port,
+                                              _reference(steps), index, out)
+        if generator_stalled(step) and step.verdict != PASS and document.get("aborted") != INTERRUPTED:
+            print(f"careerload: capacity step {index}: the load generator stalled {step.stall_s:.1f} s with no "
+                  "iteration dropped (a paused process or machine): playing it again", flush=True)
+            step_dir = out / (step_dir_name(index, load) + "-again")
+            step, document, generator = play_step(options, capacity, base, load, step_dir, master_port,
+                                                  _reference(steps), index, out)
+        generators.append(generator)
         walls.append(time.monotonic() - t0)
         steps.append(step)
+        dirs.append(step_dir.name)
         played.append(Played(load, step.verdict == PASS))
         print(_step_line(len(steps), step, walls[-1]), flush=True)
         if document.get("aborted") == INTERRUPTED:
@@ -171,7 +191,7 @@ def run_capacity(options: RunOptions, capacity: CapacityOptions) -> int:
             break
 
     document = summarise(
-        steps, walls, [step_dir_name(i, s.offered) for i, s in enumerate(steps, 1)], generators,
+        steps, walls, dirs, generators,
         scenario=base.name, host=options.host, by=capacity.by, stopped=stopped, require=capacity.require,
         search={**dataclasses.asdict(capacity.plan), "warmup_s": capacity.warmup_s, "hold_s": capacity.hold_s,
                 "pool_seconds": capacity.pool_seconds, "workers": options.workers},

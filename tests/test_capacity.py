@@ -3,11 +3,12 @@
 The fixture backend (tests/capacity_backend.py) serves at most K job lists at
 once, each taking M ms: K x 1000 / M requests/s, sleep-bound so the shared
 machine's CPU does not move it. Steps are a 2 s warm-up and a 4 s hold, so a
-whole search is well under a minute.
+whole search is under a minute.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -16,10 +17,11 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from analysis.capacity_report import bottleneck, knee
-from analysis.step_verdict import StepResult, intended_iterations
+from analysis.step_verdict import StepResult, generator_stalled, intended_iterations, longest_gap_s
 from careerload.capacity_search import AT_MAX, BUDGET, FOUND, NONE_PASSED, Played, SearchPlan, bounds, next_step
 from foundation.processes import free_port
 from profiles.operations import OPERATIONS
@@ -27,9 +29,16 @@ from scenarios.loader import load_scenario
 from scenarios.step_scenario import step_document, to_toml
 from test_personas_support import REPO, careerload, seed_accounts
 
-K, M_MS = 4, 50
-CAPACITY = K * 1000 / M_MS  # 80 requests/s
+# 200 ms per request: well above the scheduling jitter a Locust process sees on two cores shared with three
+# other engineers' load tests (p95 +100 ms at times), so a queue, not the machine, is what breaks a step.
+K, M_MS = 12, 200
+CAPACITY = K * 1000 / M_MS  # 60 requests/s
 STEP = ("--warmup", "2s", "--hold", "4s")
+# Fixture steps start rate x 0.4 s users: twice the service time. A Locust process the shared machine stalls
+# for most of a second wakes every user whose start slot passed at once; with this pool that burst is no more
+# than the fixture serves at once, so a stall does not look like a queue, while a real queue soon leaves no
+# user free (drops).
+POOL = ("--pool-seconds", str(2 * M_MS / 1000))
 
 
 def search(plan: SearchPlan, capacity: float) -> tuple[list[float], str]:
@@ -106,8 +115,16 @@ def test_intended_iterations_integrate_the_ramp_and_the_hold() -> None:
 def _step(offered: float, rps: float, verdict: str = "PASS", **server: float) -> StepResult:
     return StepResult(by="rate", offered=offered, warmup_s=1, hold_s=1, requests=100, failures=0,
                       failure_ratio=0.0, achieved_rps=rps, p50_ms=10, p95_ms=20, p99_ms=30, avg_ms=12,
-                      intended_iterations=None, dropped_iterations=None, dropped_ratio=None, per_unit=rps / offered,
+                      intended_iterations=None, dropped_iterations=None, dropped_ratio=None, per_unit=rps / offered, stall_s=None,
                       verdict=verdict, failed=[], thresholds=[], server=server)
+
+
+def test_a_gap_in_the_starts_without_drops_is_a_stalled_generator() -> None:
+    assert longest_gap_s(np.array([10.2, 10.4, 12.0, 12.1, 99.0]), 10.0, 13.0) == pytest.approx(1.6)
+    step = _step(50, 20, "FAIL")
+    assert generator_stalled(dataclasses.replace(step, stall_s=2.7, dropped_iterations=0))
+    assert not generator_stalled(dataclasses.replace(step, stall_s=2.7, dropped_iterations=30))  # a full pool
+    assert not generator_stalled(dataclasses.replace(step, stall_s=0.3, dropped_iterations=0))
 
 
 def test_the_knee_is_where_throughput_stops_following_offered_load() -> None:
@@ -175,8 +192,9 @@ def fixture_host() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def fixture_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     where = tmp_path_factory.mktemp("capacity")
-    # p95 three times the service time: a queue that grows for seconds breaks it, jitter does not
-    return fixture_scenario(where / "lists.toml", 3 * M_MS), fixture_profile(where / "profile.toml")
+    # p95 twice the service time: a queue growing for seconds (10 % over capacity: +0.4 s by the hold's end)
+    # breaks it, jitter does not
+    return fixture_scenario(where / "lists.toml", 2 * M_MS), fixture_profile(where / "profile.toml")
 
 
 def test_the_capacity_found_is_the_fixtures_within_15_percent(fixture_host: str, fixture_files: tuple[Path, Path],
@@ -185,7 +203,7 @@ def test_the_capacity_found_is_the_fixtures_within_15_percent(fixture_host: str,
     out = tmp_path / "cap"
     started = time.monotonic()
     result = careerload("capacity", str(scenario), "--host", fixture_host, "--profile", str(profile),
-                        "--start", "30", *STEP, "--require", "50", "--out", str(out))
+                        "--start", "45", *STEP, *POOL, "--require", "40", "--out", str(out))
     wall = time.monotonic() - started
     assert result.returncode == 0, result.stdout + result.stderr
     document = json.loads((out / "capacity.json").read_text())
@@ -195,9 +213,12 @@ def test_the_capacity_found_is_the_fixtures_within_15_percent(fixture_host: str,
     first = document["first_failure"]
     assert first["offered"] > best["offered"] and first["failed"]
     assert document["stopped"] == FOUND
-    # the search costs its steps and little more: no step played twice, nothing slow between them
+    # the search costs its steps and little more: no step played twice, nothing slow between them (the
+    # command's own start, a few seconds of imports and checks on this machine, is not the search: bounded apart)
     steps_wall = sum(step["wall_s"] for step in document["steps"])
-    assert wall <= 1.10 * steps_wall, (wall, steps_wall)
+    assert steps_wall == pytest.approx(document["steps_wall_s"], abs=0.1)
+    assert document["wall_s"] <= 1.10 * steps_wall, (document["wall_s"], steps_wall)
+    assert wall <= 1.10 * steps_wall + 10, (wall, steps_wall)
     assert len({step["offered"] for step in document["steps"]}) == len(document["steps"])
     # above capacity throughput flattens at the fixture's ceiling: the knee is found, at or below capacity
     assert document["knee"] and document["knee"]["offered"] <= CAPACITY * 1.15
@@ -220,7 +241,7 @@ def test_a_capacity_below_require_exits_1(fixture_host: str, fixture_files: tupl
                                           tmp_path: Path) -> None:
     scenario, profile = fixture_files
     result = careerload("capacity", str(scenario), "--host", fixture_host, "--profile", str(profile),
-                        "--start", "20", "--max", "20", *STEP, "--require", "500", "--out", str(tmp_path / "c"))
+                        "--start", "20", "--max", "20", *STEP, *POOL, "--require", "500", "--out", str(tmp_path / "c"))
     assert result.returncode == 1, result.stdout + result.stderr
     assert "below --require 500" in result.stdout
     document = json.loads((tmp_path / "c" / "capacity.json").read_text())
@@ -253,16 +274,20 @@ def reference_host(target_url: str, database_url: str) -> str:
 
 def test_the_reference_backend_has_a_capacity_and_a_named_bottleneck(reference_host: str, database_url: str,
                                                                       redis_url: str, tmp_path: Path) -> None:
-    """The `api` scenario's critical levels by arrival rate; wide steps (x8, 90 % precision) keep it to four steps."""
+    """The `api` scenario's critical levels by arrival rate; wide steps (x8, 90 % precision) keep it to about five.
+
+    One uvicorn worker on this machine serves 300-400 requests/s when the machine is quiet (measured): 800
+    iterations/s (800 users, 4 s) breaks it whatever the neighbours do.
+    """
     out = tmp_path / "ref"
     result = careerload("capacity", "api", "--host", reference_host, "--database-url", database_url,
                         "--redis-url", redis_url, "--snapshot-interval", "1", "--start", "25", "--growth", "8",
-                        "--max", "400", "--precision", "90%", *STEP, "--out", str(out), timeout=300)
+                        "--max", "800", "--precision", "90%", *STEP, "--out", str(out), timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     document = json.loads((out / "capacity.json").read_text())
     assert document["max_sustainable"]["offered"] >= 25
     first = document["first_failure"]
-    assert first is not None, "400 iterations/s should break the reference backend on two shared cores"
+    assert first is not None, "800 iterations/s should break the reference backend on two shared cores"
     neck = document["bottleneck"]
     assert neck["where"] and neck["server_at"]["backend_cpu_percent"] is not None
     assert neck["server_at"]["db_ms_per_s"] is not None and neck["server_at"]["cache_hit_rate"] is not None
