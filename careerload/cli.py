@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "careerload.cmd_seed",
     "careerload.cmd_scenarios",
     "careerload.cmd_run",
+    "careerload.cmd_capacity",
     "careerload.cmd_profile",
     "careerload.cmd_worker",
     "careerload.cmd_report",

@@ -35,6 +35,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from careerload.locust_processes import (
     MASTER_EXIT_TIMEOUT_S, WORKER_EXIT_TIMEOUT_S, child_env, ended_how, locust_command, master_port_for, start_child,
@@ -121,6 +122,32 @@ def server_snapshots(options: RunOptions, scenario: Scenario, run_dir: Path) -> 
                            interval_s=options.snapshot_interval)
 
 
+def measure(options: RunOptions, scenario: Scenario, run_dir: Path,
+            master_port: int = 0) -> tuple[dict[str, Any], str | None]:
+    """Play the scenario into `run_dir` with the server snapshots, amend run.json, merge the raw logs.
+
+    Everything of a run but the analysis: `careerload capacity` plays each of its
+    steps through here and judges the step itself. Returns run.json as amended
+    and, when the master died mid-run, how (the run is then incomplete).
+    """
+    snapshots = server_snapshots(options, scenario, run_dir)
+    snapshots.start()
+    master_lost: str | None = None
+    try:
+        _, interrupted = play(options, scenario, run_dir, master_port)
+    except MasterLost as exc:
+        master_lost, interrupted = str(exc), False
+    finally:
+        snapshots.stop()
+    document = amend_run_json(run_dir, options, scenario, interrupted, master_lost)
+    if rundir.incomplete_of(document) is None:  # an incomplete run's logs are merged by the analysis
+        torn = merge_request_logs(run_dir).torn
+        if torn:
+            print(f"careerload: warning: {torn} torn request-log rows left out (a worker died mid-write)",
+                  file=sys.stderr)
+    return document, master_lost
+
+
 def run(options: RunOptions) -> int:
     """The whole command: 0 PASS/WARN, 1 FAIL; RunError for exit 2."""
     try:
@@ -144,21 +171,7 @@ def run(options: RunOptions) -> int:
     if options.web:
         print(f"careerload: web UI on http://{options.web_host}:{options.web_port}: START plays the scenario the "
               "picker names; STOP writes the run directory and the report; Ctrl-C ends", flush=True)
-    snapshots = server_snapshots(options, scenario, run_dir)
-    snapshots.start()
-    master_lost: str | None = None
-    try:
-        _, interrupted = play(options, scenario, run_dir, master_port)
-    except MasterLost as exc:
-        master_lost, interrupted = str(exc), False
-    finally:
-        snapshots.stop()
-    document = amend_run_json(run_dir, options, scenario, interrupted, master_lost)
-    if rundir.incomplete_of(document) is None:  # an incomplete run's logs are merged by the analysis
-        torn = merge_request_logs(run_dir).torn
-        if torn:
-            print(f"careerload: warning: {torn} torn request-log rows left out (a worker died mid-write)",
-                  file=sys.stderr)
+    document, master_lost = measure(options, scenario, run_dir, master_port)
     result = analyse(run_dir)
     if result is None:
         if master_lost:
