@@ -51,8 +51,11 @@ class Iteration:
 
 
 def paced(task: Callable[[Any], None]) -> Callable[[Any], None]:
-    """`task` as one iteration: it begins at its slot (see the module docstring); wrapping twice is a no-op."""
-    if getattr(task, "paced", False):
+    """`task` as one iteration: it begins at its slot (see the module docstring); wrapping twice is a no-op.
+
+    A nested TaskSet class is left as it is (Locust runs it as a loop of its own tasks; no persona has one).
+    """
+    if getattr(task, "paced", False) or isinstance(task, type):
         return task
 
     @functools.wraps(task)

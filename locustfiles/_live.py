@@ -76,7 +76,7 @@ def abort_evidence(threshold: Threshold, observed: Observation) -> dict[str, Any
     """run.json's `abort` (see foundation.rundir): the figure that triggered the abort and its window."""
     return {
         "metric": threshold.metric, "scope": threshold.scope, "observed": observed.value, "level": threshold.critical,
-        "window_start": round(observed.window_start, 3), "window_end": round(observed.window_end, 3),
+        "window_start": observed.window_start, "window_end": observed.window_end,
     }
 
 

@@ -100,9 +100,9 @@ class SlidingWindow:
                 rows.append(row)
 
     def span(self, now: float) -> tuple[float, float]:
-        """The window judged at `now`: (start, end), epoch seconds."""
-        end = now - self.lag_s
-        return max(end - self.window_s, self.origin), end
+        """The window judged at `now`: (start, end), epoch seconds to the millisecond, as the rows' ts."""
+        end = round(now - self.lag_s, 3)
+        return max(round(end - self.window_s, 3), round(self.origin, 3)), end
 
     def observe(self, threshold: Threshold, now: float) -> Observation:
         """The threshold's figure over the window at `now` (value None: no rows in it, or not judged live)."""

@@ -43,16 +43,15 @@ def assert_requests_start_after_their_slots(rows: list[dict[str, str]]) -> list[
     pairs = []
     for sched in of_type(rows, rundir.SCHEDULE_TYPE):
         end = float(sched["ts"]) + float(sched["rt_ms"]) / 1000
-        # the request that ended then (after a stall several end together: one of them) and waited for its slot
-        match = [r for r in requests if f"{r['type']} {r['name']}" == sched["name"] and r["user"] == sched["user"]
+        # The request (same endpoint, persona, size and outcome) that ended then, started after its slot and took
+        # no longer than the SCHED row says. Several may fit (after a stall many end together; 20 queries/s of
+        # one kind end within the same 2 ms): one must.
+        match = [r for r in requests if f"{r['type']} {r['name']}" == sched["name"]
+                 and (r["user"], r["size"], r["ok"]) == (sched["user"], sched["size"], sched["ok"])
                  and abs(float(r["ts"]) + float(r["rt_ms"]) / 1000 - end) < 0.002
-                 and float(r["ts"]) >= float(sched["ts"]) - 0.001]
+                 and float(r["ts"]) >= float(sched["ts"]) - 0.001 and float(r["rt_ms"]) <= float(sched["rt_ms"])]
         assert match, sched
-        # requests of one endpoint ending in the same millisecond (after a stall): the one with this row's outcome
-        same = [r for r in match if (r["ok"], r["size"]) == (sched["ok"], sched["size"])]
-        request = (same or match)[0]
-        assert float(sched["rt_ms"]) >= float(request["rt_ms"]), (request, sched)
-        assert (sched["ok"], sched["size"]) == (request["ok"], request["size"])
+        request = match[0]
         pairs.append((sched, request))
     return pairs
 
@@ -137,9 +136,12 @@ def test_a_live_abort_judges_the_window_and_says_so_in_run_json(host: str, datab
     assert summary["abort"]["observed"] == abort["observed"]
     exact = len(in_window) / (abort["window_end"] - abort["window_start"])
     assert summary["abort"]["exact"] == pytest.approx(exact, abs=0.001)  # summary.json's rps: 3 decimals
-    # ... and the persona's rate over the whole run, live and in Locust's final statistics alike.
+    # ... and the persona's rate over the whole load (its first query to its last: with workers, run.json's start
+    # is the master's, before the workers have connected to the database) ...
+    starts = [float(r["ts"]) for r in queries]
+    assert abort["observed"] == pytest.approx(len(queries) / (max(starts) - min(starts)), rel=0.1)
+    # ... and over run.json's window in Locust's final statistics (it was 0.0).
     duration = (datetime.fromisoformat(run["end"]) - datetime.fromisoformat(run["start"])).total_seconds()
-    assert abort["observed"] == pytest.approx(len(queries) / duration, rel=0.1)
     final = run["verdict"]["thresholds"][0]["observed"]
     assert final == pytest.approx(len(queries) / duration, rel=0.1)
     # DatabaseUser waits for its slot before its first query too (on_start only connects).
