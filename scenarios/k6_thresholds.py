@@ -11,8 +11,10 @@ A team moving from k6 keeps its thresholds as k6 writes them (k6's
     ]
 
 Why `[k6.thresholds]` and not `[thresholds.k6]`: our own thresholds are an
-array of tables (`[[thresholds]]`), and TOML cannot make one key both an array
-of tables and a table, so a file with both would not parse.
+array of tables (`[[thresholds]]`), and TOML cannot make one key both. Written
+after a `[[thresholds]]`, `[thresholds.k6]` is a sub-table of the last of them
+(its `k6` field, refused by scenarios.thresholds as an unknown field); written
+before one, the `[[thresholds]]` does not parse. A top-level `k6` key has neither problem.
 
 Each expression becomes one `Threshold` whose only level is `critical` (a k6
 threshold has one level: it passes or fails the run); `abortOnFail` becomes
