@@ -10,7 +10,6 @@ seconds and two users each; they are skipped, with the reason, without the wheel
 from __future__ import annotations
 
 import json
-import math
 import shutil
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from foundation.nearest_rank import nearest_rank_index
 from scenarios.k6_thresholds import from_table, parse_expression
 from scenarios.loader import load_scenario, parse_scenario
 from scenarios.thresholds import ScenarioError, Threshold
@@ -318,10 +318,10 @@ def test_an_imported_script_gets_the_verdict_k6_gives_on_the_same_backend(target
 
 
 def _nearest_rank_neighbours(values: list[float], q: float) -> tuple[float, float, float]:
-    """The nearest-rank q-quantile of values and the samples on either side of it."""
+    """The nearest-rank q-quantile of values (foundation.nearest_rank) and the samples on either side of it."""
     ordered = sorted(values)
-    rank = max(1, math.ceil(q * len(ordered)))
-    return ordered[max(rank - 2, 0)], ordered[rank - 1], ordered[min(rank, len(ordered) - 1)]
+    index = nearest_rank_index(len(ordered), q)
+    return ordered[max(index - 1, 0)], ordered[index], ordered[min(index + 1, len(ordered) - 1)]
 
 
 @needs_k6
