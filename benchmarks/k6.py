@@ -12,19 +12,35 @@ k6 also with GOMAXPROCS=1), `--users` users with no think time:
     careerload  a CareerUser performing the reference profile's list_jobs (status, JSON envelope, item
                 keys, owner check through catch_response), careerload's listeners and the raw request log on
 
-Rounds alternate which tool goes first; the medians count. Prints both
-requests/s, both p95s (k6's own summary, interpolated; careerload's raw log,
-nearest rank) and careerload / k6. The issue's target is >= 1.2. The machine is
-shared with other load tests: quote the medians and the ratio, not one run.
+To say where careerload's time goes, two more variants run beside them: the
+persona without the raw request log, and a bare FastHttpUser getting the page
+with no check at all (Locust's own floor).
 
-This file is also the locustfile of careerload's runs (CAREERLOAD_K6_BENCH=1).
+Rounds rotate the order; the medians count. Prints each variant's requests/s,
+the p95s (k6's own summary, interpolated; careerload's raw log, nearest rank),
+careerload / k6 (the issue's target is >= 1.2) and the breakdown. The machine
+is shared with other load tests: quote the medians and the ratio, not one run.
+
+This file is also the locustfile of careerload's runs (CAREERLOAD_K6_BENCH=persona or bare).
 """
 
 from __future__ import annotations
 
 import os
 
-if os.environ.get("CAREERLOAD_K6_BENCH"):  # imported by Locust as the locustfile
+VARIANT = os.environ.get("CAREERLOAD_K6_BENCH")
+
+if VARIANT == "bare":  # imported by Locust as the locustfile: Locust's own floor, no checks
+    from locust import FastHttpUser, constant, task
+
+    class BareList(FastHttpUser):
+        wait_time = constant(0)
+
+        @task
+        def list_jobs(self) -> None:
+            self.client.get("/api/v1/jobs?page=1&page_size=20", name="/api/v1/jobs")
+
+elif VARIANT:  # imported by Locust as the locustfile: careerload's persona
     from locust import task
 
     from locustfiles.common import CareerUser
@@ -99,23 +115,30 @@ export default function () {
                 raise SystemExit(f"k6's checks failed {metrics['checks']['fails']} times: the page is wrong")
             return metrics["http_reqs"]["rate"], metrics["http_req_duration"]["p(95)"]
 
-    def run_careerload(host: str, seconds: int, users: int) -> tuple[float, float]:
-        """(requests/s, p95 ms) from the raw request log: the list requests over their own span, nearest rank."""
+    def run_careerload(host: str, seconds: int, users: int, variant: str = "persona",
+                       raw_log: bool = True) -> tuple[float, float | None]:
+        """(requests/s, p95 ms or None): requests/s from Locust's stats (the list requests over their own span),
+        p95 from the raw request log (nearest rank) when it is on."""
         with tempfile.TemporaryDirectory() as tmp:
-            env = {**os.environ, "CAREERLOAD_K6_BENCH": "1", "PYTHONPATH": str(REPO)}
-            subprocess.run([*pinned(0), sys.executable, "-m", "locust", "-f", str(HERE), "--host", host, "--headless",
-                            "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--only-summary",
-                            "--seed-users", "1", "--profile", "reference", "--run-dir", tmp],
-                           cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env = {**os.environ, "CAREERLOAD_K6_BENCH": variant, "PYTHONPATH": str(REPO)}
+            cmd = [*pinned(0), sys.executable, "-m", "locust", "-f", str(HERE), "--host", host, "--headless",
+                   "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--only-summary",
+                   "--json-file", str(Path(tmp) / "stats")]
+            if variant != "bare":
+                cmd += ["--seed-users", "1", "--profile", "reference"]
+            if raw_log:
+                cmd += ["--run-dir", tmp]
+            subprocess.run(cmd, cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            timeout=seconds + 60)
+            entry = next(e for e in json.loads((Path(tmp) / "stats.json").read_text()) if e["name"] == "/api/v1/jobs")
+            if entry["num_failures"]:
+                raise SystemExit(f"careerload's checks failed {entry['num_failures']} times: the page is wrong")
+            rps = entry["num_requests"] / (entry["last_request_timestamp"] - entry["start_time"])
+            if not raw_log:
+                return rps, None
             with open(Path(tmp) / "requests.csv", newline="") as handle:
-                rows = [r for r in csv.DictReader(handle) if r["name"] == "/api/v1/jobs"]
-            failed = sum(r["ok"] != "1" for r in rows)
-            if failed:
-                raise SystemExit(f"careerload's checks failed {failed} times: the page is wrong")
-            starts = [float(r["ts"]) for r in rows]
-            ends = [float(r["ts"]) + float(r["rt_ms"]) / 1000 for r in rows]
-            return len(rows) / (max(ends) - min(starts)), nearest_rank(sorted(float(r["rt_ms"]) for r in rows), 0.95)
+                times = sorted(float(r["rt_ms"]) for r in csv.DictReader(handle) if r["name"] == "/api/v1/jobs")
+            return rps, nearest_rank(times, 0.95)
 
     def main() -> int:
         parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -126,25 +149,37 @@ export default function () {
         cores = os.cpu_count() or 1
         server = subprocess.Popen([*pinned(cores - 1), sys.executable, "-c", server_code(canned(PAGE))],
                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        runs: dict[str, list[tuple[float, float]]] = {"k6": [], "careerload": []}
+        variants = {
+            "k6": run_k6,
+            "careerload": run_careerload,
+            "persona without raw log": lambda h, s, u: run_careerload(h, s, u, raw_log=False),
+            "bare FastHttpUser": lambda h, s, u: run_careerload(h, s, u, variant="bare", raw_log=False),
+        }
+        runs: dict[str, list[tuple[float, float | None]]] = {name: [] for name in variants}
         try:
             host = f"http://127.0.0.1:{server.stdout.readline().strip()}"
-            for round_ in range(args.rounds):
-                order = [("k6", run_k6), ("careerload", run_careerload)]
-                for name, run in order if round_ % 2 == 0 else order[::-1]:
-                    runs[name].append(run(host, args.seconds, args.users))
+            names = list(variants)
+            for round_ in range(args.rounds):  # rotated: no variant always first or last
+                for name in names[round_ % len(names):] + names[:round_ % len(names)]:
+                    runs[name].append(variants[name](host, args.seconds, args.users))
         finally:
             server.terminate()
             server.wait(timeout=10)
-        medians = {name: (statistics.median(r for r, _ in values), statistics.median(p for _, p in values))
-                   for name, values in runs.items()}
-        for name, (rps, p95) in medians.items():
-            spread = ", ".join(f"{r:.0f}" for r, _ in runs[name])
-            print(f"{name:<11} {rps:8.0f} requests/s  p95 {p95:6.2f} ms  (runs: {spread} requests/s)")
-        ratio = medians["careerload"][0] / medians["k6"][0]
+        rps = {name: statistics.median(r for r, _ in values) for name, values in runs.items()}
+        for name, values in runs.items():
+            p95s = [p for _, p in values if p is not None]
+            p95 = f"p95 {statistics.median(p95s):6.2f} ms" if p95s else " " * 13
+            spread = ", ".join(f"{r:.0f}" for r, _ in values)
+            print(f"{name:<24} {rps[name]:8.0f} requests/s  {p95}  (runs: {spread} requests/s)")
+        ratio = rps["careerload"] / rps["k6"]
         print(f"careerload / k6 requests/s per core: {ratio:.2f} (issue's target >= 1.2); {args.users} users, "
               f"{args.seconds} s x {args.rounds} rounds, each tool on core 0, the server on core {cores - 1}, "
               f"{cores} cores shared with other work")
+        bare = rps["bare FastHttpUser"]
+        print(f"where careerload's time goes, against Locust's bare client ({bare:.0f} requests/s): the checks "
+              f"(profile lookup, JSON envelope, 20 items' keys and owner) "
+              f"{(1 - rps['persona without raw log'] / bare) * 100:.0f} %, the raw request log "
+              f"{(1 - rps['careerload'] / rps['persona without raw log']) * 100:.0f} % of what is left")
         return 0
 
     if __name__ == "__main__":

@@ -2,8 +2,9 @@
 
 One Locust task is one iteration of k6's default function: a task of the file,
 picked by weight, its steps in order (requests, sleeps). There is no wait
-between iterations (k6 has none; its think time is the `sleep` steps), except
-in an arrival-rate scenario, where the pacer decides when an iteration starts.
+between iterations (k6 has none; its think time is the `sleep` steps, scaled
+by think_time_scale and --think-time-scale like every persona's), except in an
+arrival-rate scenario, where the pacer decides when an iteration starts.
 
 A request goes through Locust's client with `catch_response`, named by the
 file (route template, not raw ids); a status outside `statuses` fails it with
@@ -56,7 +57,12 @@ class DeclarativeUser(CareerUser):
             if isinstance(step, Request):
                 self.request(step)
             elif step.high > 0:
-                gevent.sleep(random.uniform(step.low, step.high))
+                gevent.sleep(random.uniform(step.low, step.high) * self.think_scale())
+
+    def think_scale(self) -> float:
+        """The scenario's think_time_scale times --think-time-scale: the k6 sleeps are this persona's think time."""
+        options = self.environment.parsed_options
+        return (RUN.scenario.think_time_scale if RUN.scenario else 1.0) * (options.think_time_scale if options else 1.0)
 
     def request(self, step: Request) -> None:
         with self.client.request(step.method, step.path, name=step.name, headers=dict(step.headers) or None,

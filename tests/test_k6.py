@@ -9,10 +9,12 @@ seconds and two users each; they are skipped, with the reason, without the wheel
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -315,6 +317,47 @@ def test_an_imported_script_gets_the_verdict_k6_gives_on_the_same_backend(target
     assert (run.returncode == 99) == (share > 0)
     verdict = json.loads((tmp_path / "run" / "summary.json").read_text())["verdict"]
     assert verdict == ("FAIL" if share > 0 else "PASS")
+    # played by DeclarativeUser through the normal request path: the raw log has its rows and its check failures
+    with open(tmp_path / "run" / "requests.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {row["user"] for row in rows} == {"DeclarativeUser"}
+    assert {row["name"] for row in rows} == ({"/api/v1/jobs", "/api/v1/health"} if share else {"/api/v1/health"})
+    assert {row["error"] for row in rows if row["ok"] == "0"} == \
+        ({"HTTP 401, expected 200 (status is 200)"} if share else set())
+
+
+ABORT_JS = """\
+import http from 'k6/http';
+
+export const options = {
+  vus: 2,
+  duration: '20s',
+  thresholds: { http_req_failed: [{ threshold: 'rate<0.01', abortOnFail: true, delayAbortEval: '2s' }] },
+};
+
+export default function () {
+  http.get(`${__ENV.BASE_URL || 'http://127.0.0.1:8000'}/api/v1/jobs`);   // no token: every request a 401
+}
+"""
+
+
+@needs_k6
+def test_abort_on_fail_stops_both_k6_and_the_imported_scenario_early(target_url: str, tmp_path: Path) -> None:
+    script = tmp_path / "abort.js"
+    script.write_text(ABORT_JS)
+    started = time.monotonic()
+    k6 = run_k6(script, target_url, tmp_path)
+    k6_seconds = time.monotonic() - started
+    assert k6.returncode == 99, k6.stdout + k6.stderr
+    result, scenario = import_k6(tmp_path, "abort", ABORT_JS)
+    assert result.returncode == 0, result.stderr
+    started = time.monotonic()
+    run = careerload("run", str(scenario), "--host", target_url, "--k6-exit-codes", "--out", str(tmp_path / "run"))
+    careerload_seconds = time.monotonic() - started
+    assert run.returncode == 99, run.stdout + run.stderr
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["aborted"], run.stdout
+    # both stopped long before the 20 s the script asks for (process start and the report included)
+    assert k6_seconds < 12 and careerload_seconds < 15, (k6_seconds, careerload_seconds)
 
 
 def _nearest_rank_neighbours(values: list[float], q: float) -> tuple[float, float, float]:
