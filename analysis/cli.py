@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from scenarios.thresholds import FAIL, ScenarioError
 
     if sum(map(bool, (args.run_dir, args.locust_csv, args.k6_json))) != 1:
-        raise UsageError("give one of RUN_DIR, --locust-csv PREFIX or --k6-json FILE (exactly one)")
+        raise UsageError("give either RUN_DIR or --locust-csv PREFIX or --k6-json FILE (exactly one)")
     try:
         if args.k6_json:
             from analysis.k6_json import convert

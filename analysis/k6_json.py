@@ -1,7 +1,7 @@
 """A k6 run's JSON lines (`k6 run --out json=FILE`) -> a careerload run directory the analysis reads as any other.
 
 Streamed line by line (a k6 run writes some ten lines per request, so the file
-is large): each `http_req_duration` point becomes one row of the raw request
+is large; `--out json=FILE.gz` is read through gzip): each `http_req_duration` point becomes one row of the raw request
 log (foundation.rundir.REQUEST_LOG_COLUMNS), written as it is read; nothing
 but the running window and the thresholds is held in memory. The run directory
 (run.json + requests.csv) then goes through the same analysis as a careerload
@@ -17,11 +17,14 @@ A row from a point:
     error  "HTTP <status>" for a failed request ("HTTP 0" is k6's connection error)
     user   "k6:<scenario tag>";  worker  "k6"
 
-Thresholds: the `Metric` lines carry the script's thresholds (`"thresholds":
-["p(95)<500"]`, on submetrics too: `http_req_duration{name:...}`); they are
-parsed with scenarios.k6_thresholds into run.json, so the verdict judges the
-k6 run by its own thresholds unless --thresholds/--scenario say otherwise. One
-that cannot be mapped (a custom metric) is skipped with a note on stderr.
+Thresholds: the `Metric` lines carry the script's thresholds on whole metrics
+(`"thresholds": ["p(95)<500"]`); they are parsed with scenarios.k6_thresholds
+into run.json (a tag filter, should one come, gets the method and path of the
+requests it names), so the verdict judges the k6 run by its own thresholds
+unless --thresholds/--scenario say otherwise. A submetric's thresholds
+(`http_req_duration{name:...}`) are not in k6's JSON output, only its name: a
+note on stderr says so and points at --scenario. One that cannot be mapped (a
+custom metric) is skipped with a note on stderr.
 Percentiles differ from k6's own summary by design: careerload takes the nearest
 rank, k6 interpolates linearly between the two samples around the rank.
 """
@@ -29,6 +32,7 @@ rank, k6 interpolates linearly between the two samples around the rank.
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import re
 import sys
@@ -40,7 +44,7 @@ from urllib.parse import urlsplit
 from analysis.load import RunDirError
 from analysis.window import iso_utc
 from foundation import rundir
-from scenarios.k6_thresholds import parse_expression
+from scenarios.k6_thresholds import parse_expression, rewrite_selector
 from scenarios.thresholds import ScenarioError, Threshold
 
 _STAMP = re.compile(r"^(?P<base>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(?P<frac>\d+))?(?P<tz>Z|[+-]\d\d:\d\d)$")
@@ -70,12 +74,15 @@ def _ok(tags: dict[str, Any]) -> bool:
     return status.isdigit() and 0 < int(status) < 400
 
 
-def _thresholds(metric: str, data: dict[str, Any], where: str, out: list[Threshold]) -> None:
-    for expression in data.get("thresholds") or []:
+def _thresholds(declared: list[tuple[str, str, str]], names: set[tuple[str, str, str]]) -> list[Threshold]:
+    """The script's thresholds, (where, metric, expression) as declared, once the requests' names are known."""
+    out = []
+    for where, metric, expression in declared:
         try:
-            out.append(parse_expression(metric, expression, f"{where}: {metric}"))
+            out.append(parse_expression(rewrite_selector(metric, sorted(names)), expression, f"{where}: {metric}"))
         except ScenarioError as exc:
             print(f"careerload: note: threshold not judged: {exc}", file=sys.stderr)
+    return out
 
 
 def convert(source: str | Path, run_dir: str | Path) -> Path:
@@ -84,10 +91,12 @@ def convert(source: str | Path, run_dir: str | Path) -> Path:
     if not source.is_file():
         raise RunDirError(f"{source}: no such k6 JSON output file")
     run_dir.mkdir(parents=True, exist_ok=True)
-    thresholds: list[Threshold] = []
+    declared: list[tuple[str, str, str]] = []
+    names: set[tuple[str, str, str]] = set()  # (k6 name tag, method, our name): one per endpoint
     first = last = None
     rows = 0
-    with source.open(encoding="utf-8") as lines, (run_dir / rundir.REQUEST_LOG).open("w", newline="") as out:
+    opened = gzip.open(source, "rt", encoding="utf-8") if source.suffix == ".gz" else source.open(encoding="utf-8")
+    with opened as lines, (run_dir / rundir.REQUEST_LOG).open("w", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(rundir.REQUEST_LOG_COLUMNS)
         for number, line in enumerate(lines, 1):
@@ -100,7 +109,11 @@ def convert(source: str | Path, run_dir: str | Path) -> Path:
             except (ValueError, KeyError, TypeError) as exc:
                 raise RunDirError(f"{where} is not a line of k6's JSON output ({exc})") from None
             if kind == "Metric":
-                _thresholds(metric, data, where, thresholds)
+                declared += [(where, metric, expression) for expression in data.get("thresholds") or []]
+                for sub in data.get("submetrics") or []:
+                    print(f"careerload: note: k6's JSON output names the submetric {sub.get('name')} but not its "
+                          "thresholds: judge them with --scenario (a scenario from `careerload import k6`) or "
+                          "--thresholds FILE", file=sys.stderr)
                 continue
             if kind != "Point" or metric != REQUEST_METRIC:
                 continue
@@ -112,7 +125,9 @@ def convert(source: str | Path, run_dir: str | Path) -> Path:
                 raise RunDirError(f"{where}: an {REQUEST_METRIC} point without time and value ({exc})") from None
             start = end - duration / 1000.0
             ok = _ok(tags)
-            writer.writerow((f"{start:.6f}", tags.get("method", "GET"), _name(tags), f"{duration:.3f}", 0,
+            method, name = tags.get("method", "GET"), _name(tags)
+            names.add((str(tags.get("name") or tags.get("url") or ""), method, name))
+            writer.writerow((f"{start:.6f}", method, name, f"{duration:.3f}", 0,
                              int(ok), "" if ok else f"HTTP {tags.get('status', 0)}",
                              f"k6:{tags.get('scenario', 'default')}", "k6"))
             rows += 1
@@ -123,7 +138,7 @@ def convert(source: str | Path, run_dir: str | Path) -> Path:
                           "requests")
     run = {
         "scenario": source.stem, "scenario_file": None, "host": None, "tool": "k6",
-        "options": {"k6_json": str(source)}, "thresholds": [t.to_dict() for t in thresholds],
+        "options": {"k6_json": str(source)}, "thresholds": [t.to_dict() for t in _thresholds(declared, names)],
         "versions": {}, "start": iso_utc(first), "end": iso_utc(last), "status": "complete", "incomplete": None,
         "workers": ["k6"], "lost_workers": [], "aborted": None,
     }

@@ -31,7 +31,9 @@ threshold has one level: it passes or fails the run); `abortOnFail` becomes
 Tag filters pick an endpoint: `{name:GET /api/v1/jobs}` or
 `{method:GET,name:/api/v1/jobs}` -> scope `endpoint:GET /api/v1/jobs` (our
 endpoints are method + route template; k6's `name` tag alone has no method).
-`{expected_response:true}` is accepted and judges the aggregate.
+`{expected_response:true}` is accepted and judges the aggregate. Where the
+requests are known (an imported script, a k6 run's output), `rewrite_selector`
+turns k6's own `{name:<URL or tag>}` into that form first.
 
 Two differences from k6, both at a boundary: `<` and `<=` (and `>`, `>=`) are
 the same here, since our levels are inclusive (an observed p95 of exactly 500 ms
@@ -93,6 +95,30 @@ def _scope(tags: str | None, where: str) -> str:
         raise ScenarioError(f"{where}: name tag {found['name']!r} has no method: write "
                             f"{{name:GET {found['name']}}} or {{method:GET,name:{found['name']}}}")
     return f"endpoint:{method} {path.strip()}"
+
+
+def rewrite_selector(selector: str, names: list[tuple[str, str, str]]) -> str:
+    """`http_req_duration{name:http://h/api/v1/jobs}` -> `http_req_duration{name:GET /api/v1/jobs}` when it can.
+
+    `names` are the script's requests as (k6 name tag, method, careerload name):
+    the tag matches k6's name (params.tags.name, else the URL); the rewrite
+    needs every request it matches to have one method and one careerload name.
+    """
+    match = _SELECTOR.match(selector)
+    if not match or not match["tags"]:
+        return selector
+    tags = {k.strip(): v.strip() for k, v in (part.split(":", 1) for part in match["tags"].split(",") if ":" in part)}
+    name = tags.get("name")
+    if name is None or " " in name:
+        return selector
+    matched = {(method, ours) for k6_name, method, ours in names if k6_name == name
+               and tags.get("method", method).upper() == method}
+    if len(matched) != 1:
+        return selector
+    method, ours = matched.pop()
+    tags.pop("method", None)
+    tags["name"] = f"{method} {ours}"
+    return f"{match['metric']}{{{','.join(f'{k}:{v}' for k, v in tags.items())}}}"
 
 
 def parse_expression(selector: str, expression: str, where: str, *, abort_on_fail: bool = False,

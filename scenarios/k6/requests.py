@@ -394,13 +394,19 @@ class RequestWalker:
         return (name, 0.0, p) if op in ("<", "<=") else (name, p, 1.0)
 
 
-def tasks(alternatives: list[_Alternative]) -> tuple[Task, ...]:
-    """The alternatives as tasks with whole-number weights (per mille, reduced by their common divisor)."""
-    kept = [(round(a.probability * WEIGHT_RESOLUTION), a) for a in alternatives]
-    kept = [(weight, a) for weight, a in kept if weight > 0]
+def tasks(alternatives: list[_Alternative], line: int) -> tuple[tuple[Task, ...], list[Note]]:
+    """The alternatives as tasks with whole-number weights (per mille, reduced by their common divisor).
+
+    A way through the function rarer than half a per mille gets weight 0 and is left out, with a note (`line`:
+    the function's).
+    """
+    weighted = [(round(a.probability * WEIGHT_RESOLUTION), a) for a in alternatives]
+    kept = [(weight, a) for weight, a in weighted if weight > 0]
+    notes = [Note(line, f"{len(weighted) - len(kept)} way(s) through the function rarer than 1/{2 * WEIGHT_RESOLUTION} "
+                        "left out (weights are per mille)")] if len(kept) < len(weighted) else []
     divisor = reduce(math.gcd, (weight for weight, _ in kept), 0) or 1
     out = []
     for weight, alternative in kept:
         steps = tuple(step.freeze() if isinstance(step, _Request) else step for step in alternative.steps)
         out.append(Task(weight // divisor, steps or (Sleep(0.0, 0.0),)))
-    return tuple(out)
+    return tuple(out), notes

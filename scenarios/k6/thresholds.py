@@ -5,47 +5,18 @@ the script; each one is parsed with scenarios.k6_thresholds here, and one the
 loader would refuse (a custom metric, `p(97)`, a tag it cannot map) is a note
 and a comment instead of a line that breaks the scenario.
 
-A `{name:...}` tag filter is rewritten to careerload's endpoint form: a URL
-loses its scheme and host (our names are paths), and a name without a method
-gets the method of the script's requests of that name when they have one.
+A `{name:...}` tag filter is rewritten to careerload's endpoint form
+(scenarios.k6_thresholds.rewrite_selector) from the script's requests.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from scenarios.k6_thresholds import parse_expression
+from scenarios.k6_thresholds import parse_expression, rewrite_selector
 from scenarios.k6.options import OptionsError, duration_s
 from scenarios.k6.untranslatable import Note
 from scenarios.thresholds import ScenarioError
-
-_TAGS = re.compile(r"^(?P<metric>[^{]+)\{(?P<tags>.*)\}\s*$")
-
-
-def rewrite_selector(selector: str, names: list[tuple[str, str, str]]) -> str:
-    """`http_req_duration{name:http://h/api/v1/jobs}` -> `http_req_duration{name:GET /api/v1/jobs}` when it can.
-
-    `names` are the script's requests as (k6 name tag, method, careerload name):
-    the tag matches k6's name (params.tags.name, else the URL); the rewrite
-    needs every request it matches to have one method and one careerload name.
-    """
-    match = _TAGS.match(selector)
-    if not match:
-        return selector
-    tags = {k.strip(): v.strip() for k, v in (part.split(":", 1) for part in match["tags"].split(",") if ":" in part)}
-    name = tags.get("name")
-    if name is None or " " in name:
-        return selector
-    matched = {(method, ours) for k6_name, method, ours in names if k6_name == name
-               and tags.get("method", method).upper() == method}
-    if len(matched) != 1:
-        return selector
-    method, ours = matched.pop()
-    tags.pop("method", None)
-    tags["name"] = f"{method} {ours}"
-    return f"{match['metric']}{{{','.join(f'{k}:{v}' for k, v in tags.items())}}}"
-
 
 def translate(raw: Any, line: int, names: list[tuple[str, str, str]]) -> tuple[dict[str, list[Any]], list[Note]]:
     """(selector -> entries to write, notes) for a script's options.thresholds."""

@@ -108,8 +108,8 @@ def translate(source: bytes, script: str, name: str) -> Translation:
         raise ScriptError(f"no iteration function: expected `export default function` "
                            f"{'' if shape.exec_name == 'default' else f'or function {shape.exec_name!r}'}".strip())
     walker = k6_requests.RequestWalker(evaluator)
-    tasks = k6_requests.tasks(walker.walk_function(function))
-    notes += walker.notes
+    tasks, rare = k6_requests.tasks(walker.walk_function(function), line_of(function))
+    notes += walker.notes + rare
     requests = [step for task in tasks for step in task.steps if isinstance(step, Request)]
     if not requests:
         raise ScriptError(f"line {line_of(function)}: no request of the iteration function could be translated"
