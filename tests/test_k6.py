@@ -133,6 +133,7 @@ def test_k6_expressions_map_to_critical_thresholds_of_our_metrics() -> None:
         "http_req_duration{name:GET /api/v1/jobs}": ["p(99)<1500"],
         "http_req_duration{method:POST,name:/api/v1/jobs}": ["max<3000"],
         "http_req_duration{expected_response:true}": ["p(90)<400"],
+        "dropped_iterations": ["count<10"],
     }}
     got = from_table(table, "s.toml")
     assert got == [
@@ -143,6 +144,7 @@ def test_k6_expressions_map_to_critical_thresholds_of_our_metrics() -> None:
         Threshold("p99", "endpoint:GET /api/v1/jobs", critical=1500.0),
         Threshold("max", "endpoint:POST /api/v1/jobs", critical=3000.0),
         Threshold("p90", critical=400.0),
+        Threshold("dropped_iterations", critical=10.0),  # the open model's count (time-aware verdicts, #15)
     ]
 
 
