@@ -3,7 +3,7 @@
 Writes summary.json, report.md, report.html, junit.xml and charts/ into the run
 directory (or --out), prints every missed threshold (and every one without data,
 which counts as WARN) on its own line, then exits once: 0 PASS or WARN, 1 FAIL
-(--strict: WARN too), 2 when the input is unusable or a report cannot be written
+(--strict: WARN too; 99 with --k6-exit-codes, as k6), 2 when the input is unusable or a report cannot be written
 (exit 1 would tell CI the load test failed).
 A run that did not complete (its master or `careerload run` died) is analysed
 from what it measured, its per-process raw logs merged here; every report is
@@ -15,19 +15,25 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from foundation.errors import UsageError
+from foundation.errors import K6_THRESHOLDS_FAILED, UsageError
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", nargs="?", metavar="RUN_DIR", help="a run directory written by `careerload run`")
     parser.add_argument("--locust-csv", metavar="PREFIX",
                         help="analyse plain Locust CSVs instead: the files of `locust --csv PREFIX --csv-full-history`")
+    parser.add_argument("--k6-json", metavar="FILE",
+                        help="analyse a k6 run instead: the file of `k6 run --out json=FILE`, made a run directory "
+                             "(--out, default FILE without its suffix) judged by the script's thresholds")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--thresholds", metavar="FILE",
                         help="judge against the [[thresholds]] tables of this TOML file instead of run.json's")
     source.add_argument("--scenario", metavar="NAME",
                         help="judge against this scenario's thresholds (a built-in name or a scenario file)")
     parser.add_argument("--strict", action="store_true", help="a WARN verdict fails too (exit 1)")
+    parser.add_argument("--k6-exit-codes", action="store_true", help="exit 99 on FAIL instead of 1, as k6 does")
     parser.add_argument("--out", metavar="DIR",
                         help="write the reports here (default: the run directory, or the directory of PREFIX)")
 
@@ -37,11 +43,15 @@ def run(args: argparse.Namespace) -> int:
     from analysis.load import RunDirError
     from analysis.report import report
     from analysis.verdict import missed_lines
-    from scenarios.thresholds import ScenarioError
+    from scenarios.thresholds import FAIL, ScenarioError
 
-    if bool(args.run_dir) == bool(args.locust_csv):
-        raise UsageError("give either RUN_DIR or --locust-csv PREFIX (exactly one)")
+    if sum(map(bool, (args.run_dir, args.locust_csv, args.k6_json))) != 1:
+        raise UsageError("give either RUN_DIR or --locust-csv PREFIX or --k6-json FILE (exactly one)")
     try:
+        if args.k6_json:
+            from analysis.k6_json import convert
+
+            args.run_dir = convert(args.k6_json, args.out or Path(args.k6_json).with_suffix(""))
         result = report(args.run_dir, locust_csv=args.locust_csv, thresholds_file=args.thresholds,
                         scenario=args.scenario, strict=args.strict, out_dir=args.out)
     except (RunDirError, ScenarioError) as exc:
@@ -63,4 +73,4 @@ def run(args: argparse.Namespace) -> int:
     print(f"verdict: {summary.verdict} ({agg['requests']:,} requests, percentiles from the "
           f"{summary.percentile_source}) report: {html}")
     sys.stdout.flush()
-    return result.exit_code
+    return K6_THRESHOLDS_FAILED if args.k6_exit_codes and summary.verdict == FAIL else result.exit_code

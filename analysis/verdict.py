@@ -21,6 +21,7 @@ from analysis.raw_stats import RequestFigures
 from analysis.runstats import RunStats
 from analysis.server import observe as server_observe, rss_growth
 from analysis.time_scopes import Figures, Scopes, whole_run
+from scenarios import k6_thresholds
 from scenarios.thresholds import (
     COUNTER_METRICS,
     COUNTS_AS,
@@ -40,7 +41,7 @@ SERVER_METRICS = ("cache_hit_rate", "db_mean_ms")
 
 
 def read_thresholds_file(path: str | Path) -> list[Threshold]:
-    """Thresholds from a TOML file of `[[thresholds]]` tables (the scenario files' format)."""
+    """Thresholds from a TOML file of `[[thresholds]]` tables and/or `[k6.thresholds]` (the scenario files' format)."""
     path = Path(path)
     try:
         raw = tomllib.loads(path.read_text())
@@ -48,10 +49,11 @@ def read_thresholds_file(path: str | Path) -> list[Threshold]:
         raise ScenarioError(f"{path}: no such thresholds file") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: not valid TOML: {exc}") from exc
-    tables = raw.get("thresholds")
-    if not isinstance(tables, list) or not tables:
-        raise ScenarioError(f"{path}: expected one or more [[thresholds]] tables")
-    return [Threshold.from_dict(table, f"{path}: thresholds[{i}]") for i, table in enumerate(tables)]
+    tables = raw.get("thresholds", [])
+    k6 = k6_thresholds.from_table(raw.get("k6"), str(path))
+    if not isinstance(tables, list) or not (tables or k6):
+        raise ScenarioError(f"{path}: expected one or more [[thresholds]] tables or a [k6.thresholds] table")
+    return [Threshold.from_dict(table, f"{path}: thresholds[{i}]") for i, table in enumerate(tables)] + k6
 
 
 def scenario_thresholds(name: str) -> list[Threshold]:

@@ -105,10 +105,12 @@ abort_on_fail = true
     def canned(body: bytes) -> bytes:
         return (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)) + body
 
-    SERVER = f"""
+    def server_code(get_response: bytes) -> str:
+        """The canned server's source: every GET answered with `get_response`, every POST with the login token."""
+        return f"""
 import sys
 from gevent.server import StreamServer
-JOB, LOGIN = {canned(JOB)!r}, {canned(TOKEN)!r}
+JOB, LOGIN = {get_response!r}, {canned(TOKEN)!r}
 def handle(sock, _):
     buf = b""
     while True:
@@ -131,6 +133,8 @@ server.start()
 print(server.server_port, flush=True)
 server.serve_forever()
 """
+
+    SERVER = server_code(canned(JOB))
 
     def locust(variant: str, host: str, seconds: int, users: int, run_dir: Path | None, role: str = "local",
                master_port: int = 0, workers: int = 0, log_to: str = "run-dir") -> subprocess.Popen:

@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "careerload.cmd_report",
     "careerload.cmd_compare",
     "careerload.cmd_explain",
+    "careerload.cmd_import",
 )
 
 

@@ -26,7 +26,7 @@ the end of what was measured: run.json is marked incomplete ("master lost"), the
 analysis merges the workers' logs itself and writes a partial report, and only
 then does the command exit 2.
 
-Exit codes: 0 PASS or WARN, 1 FAIL, 2 usage or environment error (UsageError).
+Exit codes: 0 PASS or WARN, 1 FAIL (99 with --k6-exit-codes, as k6), 2 usage or environment error (UsageError).
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ from careerload.snapshots import ServerSnapshots, login_token
 from careerload.status_relay import StatusRelay
 from careerload.verdict import analyse, verdict_table
 from foundation import rundir
+from foundation.errors import K6_THRESHOLDS_FAILED
 from foundation.rawlog import merge_request_logs
 from scenarios.loader import Scenario, load_scenario
 from scenarios.thresholds import COUNTS_AS, FAIL, PASS, ScenarioError
@@ -200,4 +201,4 @@ def run(options: RunOptions) -> int:
         lost = document["lost_workers"][0]
         raise RunError(f"worker {lost['worker']} lost at {lost['at']}; the run was stopped (--on-worker-loss stop), "
                        f"partial results in {run_dir}")
-    return 1 if result["status"] == FAIL else 0
+    return (K6_THRESHOLDS_FAILED if options.k6_exit_codes else 1) if result["status"] == FAIL else 0

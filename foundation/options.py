@@ -130,6 +130,8 @@ OPTIONS: tuple[Option, ...] = (
            "default 30", default=30.0, type=float, env="CAREERLOAD_LIVE_WINDOW", metavar="S",
            web_ui=True, locust=True),
     Option("out", "run directory; default results/<scenario>-<UTC timestamp>", type=Path, metavar="DIR"),
+    Option("k6_exit_codes", "exit as k6 does: 99 when a threshold fails (instead of 1), for CI written for k6",
+           default=False, switch=True),
     Option("run_dir", "Write the raw request log and run.json into this run directory.", default="",
            env="CAREERLOAD_RUN_DIR", run=False, locust=True),
     Option("status_line", "Print a one-line live status every second (used by `careerload run`).", default=False,

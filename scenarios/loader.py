@@ -58,6 +58,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scenarios import k6_thresholds
+from scenarios.declarative import DECLARATIVE_PERSONA, load_persona_file
 from scenarios.thresholds import ScenarioError, Threshold, parse_duration
 
 SCENARIO_DIR = Path(__file__).resolve().parent
@@ -65,7 +67,7 @@ SHAPE_KINDS = ("stages", "steps", "arrival")
 # The persona classes in locustfiles/ (one module each). Kept here as names so
 # that reading a scenario never imports Locust (which monkey-patches the process);
 # tests/test_personas.py checks the list against the real classes.
-PERSONAS = ("BrowsingUser", "WritingUser", "ScrapingUser", "AIGenerationUser", "DatabaseUser")
+PERSONAS = ("BrowsingUser", "WritingUser", "ScrapingUser", "AIGenerationUser", "DatabaseUser", DECLARATIVE_PERSONA)
 # Spawn rate used for an instant jump (a step, a spike): users per second.
 INSTANT_SPAWN_RATE = 1000.0
 
@@ -99,6 +101,7 @@ class Scenario:
     time_scale: float = 1.0
     description: str = ""
     users_override: int | None = field(default=None)
+    persona_file: Path | None = None  # the declarative persona's data (scenarios.declarative), for DeclarativeUser
 
     @property
     def duration_s(self) -> float:
@@ -183,6 +186,7 @@ class Scenario:
             "start_rate": self.start_rate, "time_scale": self.time_scale,
             "users_override": self.users_override, "duration_s": self.duration_s,
             "stages": [dataclasses.asdict(s) for s in self.stages],
+            "persona_file": str(self.persona_file) if self.persona_file else None,
         }
 
 
@@ -238,7 +242,8 @@ def _check_keys(raw: dict[str, Any], known: set[str], where: str) -> None:
 
 def parse_scenario(raw: dict[str, Any], path: Path) -> Scenario:
     where = str(path)
-    _check_keys(raw, {"name", "question", "description", "personas", "shape", "thresholds", "think_time_scale"}, where)
+    _check_keys(raw, {"name", "question", "description", "personas", "shape", "thresholds", "think_time_scale",
+                      "k6", "persona_file"}, where)
     question = raw.get("question")
     if not isinstance(question, str) or not question.strip():
         raise ScenarioError(f"{where}: question: required, expected the question this scenario answers as a string")
@@ -306,6 +311,7 @@ def parse_scenario(raw: dict[str, Any], path: Path) -> Scenario:
     if not isinstance(thresholds_raw, list):
         raise ScenarioError(f"{where}: thresholds: expected an array of tables ([[thresholds]])")
     thresholds = [Threshold.from_dict(t, f"{where}: thresholds[{i}]") for i, t in enumerate(thresholds_raw)]
+    thresholds += k6_thresholds.from_table(raw.get("k6"), where)
     for i, threshold in enumerate(thresholds):
         if threshold.scope_kind == "persona" and threshold.scope_value not in weights:
             raise ScenarioError(
@@ -330,7 +336,9 @@ def parse_scenario(raw: dict[str, Any], path: Path) -> Scenario:
     description = raw.get("description", "")
     if not isinstance(description, str):
         raise ScenarioError(f"{where}: description: expected a string, got {description!r}")
+    persona_file = load_persona_file(raw.get("persona_file"), path, DECLARATIVE_PERSONA in weights)
     return Scenario(
         name=name, question=question.strip(), path=path, personas=weights, kind=kind, stages=tuple(stages),
         thresholds=thresholds, vus=vus, start_rate=start_rate, think_time_scale=think, description=description,
+        persona_file=persona_file,
     )
