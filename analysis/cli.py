@@ -30,6 +30,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strict", action="store_true", help="a WARN verdict fails too (exit 1)")
     parser.add_argument("--out", metavar="DIR",
                         help="write the reports here (default: the run directory, or the directory of PREFIX)")
+    add_engine_argument(parser)
+
+
+def add_engine_argument(parser: argparse.ArgumentParser) -> None:
+    """--engine, for `report` and `compare` (the choices are analysis.load.ENGINES, not imported here: see run)."""
+    parser.add_argument("--engine", choices=("duckdb", "memory"), default="duckdb",
+                        help="read the raw log out of core with DuckDB (default: memory stays flat however many rows) "
+                             "or all into memory (the reference engine; same figures to the last digit)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("give either RUN_DIR or --locust-csv PREFIX (exactly one)")
     try:
         result = report(args.run_dir, locust_csv=args.locust_csv, thresholds_file=args.thresholds,
-                        scenario=args.scenario, strict=args.strict, out_dir=args.out)
+                        scenario=args.scenario, strict=args.strict, out_dir=args.out,
+                        engine=args.engine)
     except (RunDirError, ScenarioError) as exc:
         raise UsageError(str(exc)) from exc
     except OSError as exc:  # a report file or charts/ cannot be written (--out on a read-only or missing mount)

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 
 from foundation import rundir
 
@@ -84,6 +85,20 @@ def write_request_log(frame: pd.DataFrame, path: Path) -> Path:
         pa.field(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type) for f in table.schema
     ]))
     pa_csv.write_csv(table, path, pa_csv.WriteOptions(quoting_style="needed"))
+    return path
+
+
+def write_parquet_log(frame: pd.DataFrame, path: Path, row_group_rows: int = 1 << 20) -> Path:
+    """A raw log as one Parquet file in the run-directory format (foundation.rundir.REQUEST_LOG_ARROW_TYPES).
+
+    Used for a compacted `requests-<worker>.parquet` or, cut into small frames, for segments.
+    """
+    schema = pa.schema([(c, pa.type_for_alias(rundir.REQUEST_LOG_ARROW_TYPES[c])) for c in rundir.REQUEST_LOG_COLUMNS])
+    table = pa.Table.from_pandas(frame[list(rundir.REQUEST_LOG_COLUMNS)], preserve_index=False)
+    table = table.cast(pa.schema([pa.field(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type)
+                                  for f in table.schema])).cast(schema)
+    pq.write_table(table, path, row_group_size=row_group_rows, compression="zstd",
+                   use_dictionary=["type", "name", "error", "user", "worker"])
     return path
 
 

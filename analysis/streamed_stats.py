@@ -1,0 +1,135 @@
+"""Statistics from the raw request log out of core (the default engine): the same RunStats as analysis.raw_stats.
+
+Each section is one DuckDB query over the log's files (analysis.raw_query):
+endpoints, personas and all requests (`figures`), failures, the over-time
+buckets, per-persona p95 over time, and the response-time counts of the
+slowest endpoints for their CDFs. Only grouped rows come back, so memory
+follows the groups, not the requests. The shared builders of analysis.raw_stats
+turn them into the same rows, series and CDFs as the in-memory engine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from analysis.counters import scrape_counts
+from analysis.load import AGGREGATED, RunData
+from analysis.percentiles import PERCENTILES
+from analysis.raw_query import Groups, RawQuery, not_of_types
+from analysis.raw_stats import binned_cdfs, build_timeline, empty_aggregate, slowest_endpoints, timeline_buckets
+from analysis.runstats import (
+    PSEUDO_REQUEST_TYPES, SOURCE_RAW, TIMELINE_QUANTILES, Distribution, RunStats, Timeline, endpoint_row,
+    locust_exceptions, pseudo_note,
+)
+from analysis.window import Window, iso_utc
+
+REAL = not_of_types(PSEUDO_REQUEST_TYPES)
+
+
+def group_rows(groups: Groups, labels: list[tuple[str, str | None]], duration_s: float | None) -> list[dict[str, Any]]:
+    """endpoint_row for each group, `labels` giving each one's (name, method)."""
+    return [
+        endpoint_row(name, method, groups.requests[g], int(groups.failures[g]), duration_s, groups.quantiles[g],
+                     groups.max_ms[g], (groups.micros[g] / 1000.0) / groups.requests[g])
+        for g, (name, method) in enumerate(labels)
+    ]
+
+
+def span_figures(query: RawQuery, where: str, params: list[Any], duration_s: float | None
+                 ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """All requests, endpoints and personas of the rows `where` selects: (aggregate, endpoints, personas).
+
+    Pseudo-requests have endpoint rows but stay out of the aggregate and the
+    personas, as in the whole-run figures. `duration_s` divides the counts into rps.
+    """
+    qs = tuple(PERCENTILES.values())
+    by_endpoint = query.figures(("type", "name"), qs, where, params)
+    endpoints = group_rows(by_endpoint, [(name, kind) for kind, name in by_endpoint.keys], duration_s)
+    endpoints.sort(key=lambda row: (row["name"], row["method"]))
+    total = query.figures((), qs, f"({where}) AND {REAL}", params)
+    aggregate = group_rows(total, [(AGGREGATED, None)], duration_s)
+    by_persona = query.figures(("persona",), qs, f"({where}) AND {REAL}", params)
+    personas = group_rows(by_persona, [(persona, None) for (persona,) in by_persona.keys], duration_s)
+    for row in personas:
+        del row["method"]
+    personas.sort(key=lambda row: row["name"])
+    return aggregate[0] if aggregate else empty_aggregate(duration_s), endpoints, personas
+
+
+def compute_streamed(data: RunData, window: Window) -> RunStats:
+    assert data.raw_log is not None
+    query = RawQuery(data.raw_log)
+    try:
+        duration = window.duration_s
+        aggregate, endpoints, personas = span_figures(query, "TRUE", [], duration)
+        (pseudo,) = query.one(f"SELECT count(*) FROM raw WHERE NOT {REAL}")
+        return RunStats(
+            percentile_source=SOURCE_RAW,
+            aggregate=aggregate,
+            endpoints=endpoints,
+            personas=personas,
+            failures=_failures(query),
+            exceptions=locust_exceptions(data),
+            window=window,
+            timeline=_timeline(query, window, aggregate["requests"], data),
+            distributions=_distributions(query, endpoints),
+            notes=[pseudo_note(pseudo)] if pseudo else [],
+            scrape=scrape_counts(data.run),
+        )
+    finally:
+        query.close()
+
+
+def _failures(query: RawQuery) -> list[dict[str, Any]]:
+    rows = query.con.execute(
+        "SELECT error, type, name, count(*) AS n, min(ts), max(ts) FROM raw WHERE ok = 0 GROUP BY error, type, name "
+        "ORDER BY n DESC, error, type, name").fetchall()
+    return [{"error": error, "method": kind, "name": name, "occurrences": int(n), "first_seen": iso_utc(first),
+             "last_seen": iso_utc(last)} for error, kind, name, n, first, last in rows]
+
+
+def _bucket(window: Window, bucket: float, nbuckets: int) -> tuple[str, list[Any]]:
+    assert window.start is not None
+    return "least(greatest(floor((ts - ?) / ?), 0), ?) :: INTEGER", [float(window.start), float(bucket), nbuckets - 1]
+
+
+def _timeline(query: RawQuery, window: Window, requests: int, data: RunData) -> Timeline | None:
+    buckets = timeline_buckets(window, requests)
+    if buckets is None:
+        return None
+    bucket, nbuckets = buckets
+    expr, params = _bucket(window, bucket, nbuckets)
+    qs = tuple(PERCENTILES[k] for k in TIMELINE_QUANTILES)
+    fractions = ", ".join("?::DOUBLE" for _ in qs)
+    got = query.arrays(
+        f"SELECT b, count(*) AS n, count(*) FILTER (WHERE ok = 0) AS failed, quantile_disc(rt, [{fractions}]) AS q "
+        f"FROM (SELECT {expr} AS b, rt, ok FROM raw WHERE {REAL}) GROUP BY b", [*qs, *params])
+    counts, fails = np.zeros(nbuckets, np.int64), np.zeros(nbuckets, np.int64)
+    quantiles = np.full((nbuckets, len(qs)), np.nan)
+    index = got["b"].astype(np.int64)
+    counts[index], fails[index] = got["n"], got["failed"]
+    if index.size:
+        quantiles[index] = np.array([list(q) for q in got["q"]], dtype=np.float64)
+    persona = query.arrays(
+        f"SELECT persona, b, quantile_disc(rt, ?::DOUBLE) AS p95 FROM (SELECT persona, {expr} AS b, rt FROM raw "
+        f"WHERE {REAL} AND persona <> '') GROUP BY persona, b", [PERCENTILES["p95"], *params])
+    by_persona: dict[str, np.ndarray] = {}
+    for name, b, value in zip(persona["persona"], persona["b"], persona["p95"]):
+        by_persona.setdefault(str(name), np.full(nbuckets, np.nan))[int(b)] = value
+    return build_timeline(window, bucket, counts, fails, quantiles, data.history, dict(sorted(by_persona.items())))
+
+
+def _distributions(query: RawQuery, endpoints: list[dict[str, Any]]) -> list[Distribution]:
+    """The slowest endpoints' CDFs, from each distinct response time and its count (not every request)."""
+    chosen = slowest_endpoints(endpoints)
+    if not chosen:
+        return []
+    placeholders = ", ".join("?" for _ in chosen)
+    got = query.arrays(
+        f"SELECT type || ' ' || name AS label, rt, count(*) AS n FROM raw WHERE type || ' ' || name IN ({placeholders}) "
+        "GROUP BY label, rt", chosen)
+    position = {label: i for i, label in enumerate(chosen)}
+    positions = np.array([position[str(label)] for label in got["label"]], dtype=np.int64)
+    return binned_cdfs(chosen, got["rt"].astype(np.float64), positions, got["n"].astype(np.float64))
