@@ -83,6 +83,7 @@ class RawQuery:
     def __init__(self, raw: RawLog) -> None:
         self.raw = raw
         self.con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "preserve_insertion_order": False})
+        self.con.execute("SET enable_progress_bar = false")
         try:
             self.con.execute(
                 f"CREATE VIEW raw AS SELECT ts, coalesce(type, '') AS type, coalesce(name, '') AS name, rt_ms AS rt, "

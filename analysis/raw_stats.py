@@ -216,15 +216,13 @@ def slowest_endpoints(endpoints: list[dict[str, Any]]) -> list[str]:
     return [f"{row['method']} {row['name']}" for row in slowest[:DISTRIBUTION_ENDPOINTS]]
 
 
-def binned_cdfs(chosen: list[str], values: np.ndarray, position: np.ndarray,
-                weights: np.ndarray | None = None) -> list[Distribution]:
-    """Log-binned CDFs of response times `values` (each of chosen endpoint `position`, counted `weights` times)."""
+def binned_cdfs(chosen: list[str], values: np.ndarray, position: np.ndarray) -> list[Distribution]:
+    """Log-binned CDFs of response times `values`, each of the chosen endpoint at `position`."""
     low = max(float(values.min()), 0.01)
     high = max(float(values.max()), low * 1.01)
     edges = np.geomspace(low, high, DISTRIBUTION_BINS + 1)
     bins = np.clip(np.searchsorted(edges, values, side="left"), 0, DISTRIBUTION_BINS)
-    counts = np.bincount(position * (DISTRIBUTION_BINS + 1) + bins, weights=weights,
-                         minlength=len(chosen) * (DISTRIBUTION_BINS + 1)).reshape(len(chosen), -1)
+    counts = np.bincount(position * (DISTRIBUTION_BINS + 1) + bins, minlength=len(chosen) * (DISTRIBUTION_BINS + 1)).reshape(len(chosen), -1)
     return [Distribution(label, edges, np.cumsum(counts[i]) / counts[i].sum()) for i, label in enumerate(chosen)]
 
 

@@ -18,9 +18,9 @@ from analysis.counters import scrape_counts
 from analysis.load import AGGREGATED, RunData
 from analysis.percentiles import PERCENTILES
 from analysis.raw_query import Groups, RawQuery, not_of_types
-from analysis.raw_stats import binned_cdfs, build_timeline, empty_aggregate, slowest_endpoints, timeline_buckets
+from analysis.raw_stats import build_timeline, empty_aggregate, slowest_endpoints, timeline_buckets
 from analysis.runstats import (
-    PSEUDO_REQUEST_TYPES, SOURCE_RAW, TIMELINE_QUANTILES, Distribution, RunStats, Timeline, endpoint_row,
+    DISTRIBUTION_BINS, PSEUDO_REQUEST_TYPES, SOURCE_RAW, TIMELINE_QUANTILES, Distribution, RunStats, Timeline, endpoint_row,
     locust_exceptions, pseudo_note,
 )
 from analysis.window import Window, iso_utc
@@ -122,14 +122,32 @@ def _timeline(query: RawQuery, window: Window, requests: int, data: RunData) -> 
 
 
 def _distributions(query: RawQuery, endpoints: list[dict[str, Any]]) -> list[Distribution]:
-    """The slowest endpoints' CDFs, from each distinct response time and its count (not every request)."""
+    """The slowest endpoints' CDFs, binned in SQL on the very edges numpy's `binned_cdfs` would use.
+
+    A row's bin is numpy's searchsorted(edges, rt, "left"): the count of edges
+    below rt. The logarithm only guesses it; one comparison with the exact edge
+    on each side corrects the guess, so the bins are numpy's to the row.
+    """
     chosen = slowest_endpoints(endpoints)
     if not chosen:
         return []
     placeholders = ", ".join("?" for _ in chosen)
+    of_chosen = f"type || ' ' || name IN ({placeholders})"
+    lowest, highest = query.one(f"SELECT min(rt), max(rt) FROM raw WHERE {of_chosen}", chosen)
+    low = max(float(lowest), 0.01)
+    high = max(float(highest), low * 1.01)
+    edges = np.geomspace(low, high, DISTRIBUTION_BINS + 1)
+    bins = DISTRIBUTION_BINS
+    guess = (f"CAST(least(greatest(ceil(ln(greatest(rt, 1e-300) / ?) / ln(? / ?) * {bins}), 0), {bins + 1}) "
+             "AS INTEGER)")
     got = query.arrays(
-        f"SELECT type || ' ' || name AS label, rt, count(*) AS n FROM raw WHERE type || ' ' || name IN ({placeholders}) "
-        "GROUP BY label, rt", chosen)
+        f"SELECT label, least(CASE WHEN k <= {bins} AND rt > edges[k + 1] THEN k + 1 "
+        f"WHEN k >= 1 AND rt <= edges[k] THEN k - 1 ELSE k END, {bins}) AS bin, count(*) AS n "
+        f"FROM (SELECT type || ' ' || name AS label, rt, {guess} AS k, ?::DOUBLE[] AS edges FROM raw "
+        f"WHERE {of_chosen}) GROUP BY label, bin",
+        [low, high, low, edges.tolist(), *chosen])
     position = {label: i for i, label in enumerate(chosen)}
-    positions = np.array([position[str(label)] for label in got["label"]], dtype=np.int64)
-    return binned_cdfs(chosen, got["rt"].astype(np.float64), positions, got["n"].astype(np.float64))
+    counts = np.zeros((len(chosen), bins + 1))
+    for label, b, n in zip(got["label"], got["bin"], got["n"]):
+        counts[position[str(label)], int(b)] = n
+    return [Distribution(label, edges, np.cumsum(counts[i]) / counts[i].sum()) for i, label in enumerate(chosen)]
