@@ -115,9 +115,16 @@ def latency_bins(us: np.ndarray) -> np.ndarray:
 
 
 def latency_bin_sql(us: str) -> str:
-    """latency_bins as a DuckDB expression over the integer column expression `us` (exactly the same integers)."""
-    shift = " + ".join(f"({us} >= {1 << (BIN_BITS + k)})::BIGINT" for k in range(64 - BIN_BITS - 1))
-    return f"(CASE WHEN {us} < {1 << BIN_BITS} THEN {us} ELSE ({shift}) * {1 << (BIN_BITS - 1)} + ({us} >> ({shift})) END)"
+    """latency_bins as a DuckDB expression over the integer column `us` (exactly the same integers).
+
+    The bit length is floor(log2(us)) + 1, corrected by one shift either way
+    where the floating-point logarithm rounds across a power of two.
+    """
+    guess = f"(CAST(floor(log2(greatest({us}, 1))) AS BIGINT) + 1)"
+    length = f"({guess} + ({us} >> {guess} > 0)::BIGINT - ({us} >> ({guess} - 1) = 0)::BIGINT)"
+    shift = f"({length} - {BIN_BITS})"
+    return (f"(CASE WHEN {us} < {1 << BIN_BITS} THEN {us} "
+            f"ELSE {shift} * {1 << (BIN_BITS - 1)} + ({us} >> {shift}) END)")
 
 
 def samples_of(rt: np.ndarray, block: np.ndarray) -> Samples:
