@@ -13,9 +13,11 @@
   benchmarks/generator.py). The master acknowledges each batch once it is
   written (`careerload_rows_ack`); a worker whose master is gone (it quits with
   batches unacknowledged) writes those segments to
-  `<--unsent-dir>/<run>/requests/` and says so, instead of dropping them. At
-  the end the master compacts each worker's segments into
-  `requests-<worker>.parquet`.
+  `<--unsent-dir>/<run>/requests/` and says so, instead of dropping them. A
+  segment is named by its batch number on both sides, so one the master wrote
+  but could not confirm is the same file in both places: copied in, it
+  replaces itself instead of counting twice. At the end the master compacts
+  each worker's segments into `requests-<worker>.parquet`.
 - When the test stops, the master asks every worker to stop its users, flush
   its rows and send its last statistics (`careerload_flush`), and waits for
   each one's `careerload_flushed` (FIFO on the same connection, so nothing is
@@ -98,7 +100,7 @@ class ShippedRequestLog(RequestLog):
         rows = sum(count for _, count in self.unacked.values())
         segments = Segments(self.unsent_dir, self.worker)
         for batch in sorted(self.unacked):
-            segments.add(self.unacked[batch][0])
+            segments.add(self.unacked[batch][0], number=batch)  # the number the master would have given it
         self.unacked.clear()
         log.error("the master did not confirm %d request rows of worker %s: kept in %s (copy its files into the "
                   "master's run directory's %s/, then `careerload report` it)", rows, self.worker,
@@ -171,11 +173,11 @@ def on_worker_rows(environment: Environment, msg: Any, **_: Any) -> None:
     run_dir = environment.parsed_options.run_dir if environment.parsed_options else ""
     if not run_dir:
         return
-    worker = worker_of(environment.runner, msg.node_id)
-    segments = RUN.shipped.get(worker)
-    if segments is None:
-        segments = RUN.shipped[worker] = Segments(Path(run_dir), worker)
-    segments.add(msg.data["segment"])
+    segments = RUN.shipped.get(msg.node_id)
+    if segments is None:  # numbered after any segments of an earlier process with the same worker id
+        segments = RUN.shipped[msg.node_id] = Segments(Path(run_dir), worker_of(environment.runner, msg.node_id))
+        segments.offset = segments.number
+    segments.add(msg.data["segment"], number=segments.offset + msg.data["batch"])
     environment.runner.send_message(ROWS_ACK_MESSAGE, {"batch": msg.data["batch"]}, client_id=msg.node_id)
 
 

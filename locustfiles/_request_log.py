@@ -58,11 +58,15 @@ class Segments:
         self.dir.mkdir(parents=True, exist_ok=True)
         existing = worker_segments(self.dir, worker)  # a restarted process carries on after its last segment
         self.number = int(existing[-1].stem.rpartition("-")[2]) if existing else 0
+        self.offset = 0  # the master's: added to a shipping worker's batch numbers (see locustfiles._distributed)
 
-    def add(self, data: bytes) -> Path:
-        """Write one segment: under a temporary name first, so a reader never sees half a file."""
-        self.number += 1
-        path = self.dir / rundir.SEGMENT.format(worker=self.worker, number=self.number)
+    def add(self, data: bytes, number: int | None = None) -> Path:
+        """Write one segment (the next number, or `number`): under a temporary name first, so a reader never
+        sees half a file. Writing a number again replaces that segment (the same batch, shipped twice)."""
+        if number is None:
+            number = self.number + 1
+        self.number = max(self.number, number)
+        path = self.dir / rundir.SEGMENT.format(worker=self.worker, number=number)
         tmp = path.with_name(f".{path.name}.tmp")
         with open(tmp, "wb") as out:
             out.write(data)
@@ -72,14 +76,17 @@ class Segments:
     def compact(self) -> Path | None:
         """All segments, in order, as `requests-<worker>.parquet`; the segments removed once it is in place.
 
-        Streaming: one row group (COMPACT_ROW_GROUP_ROWS rows) in memory at a time.
+        A compacted file already there (a test restarted from the web UI) is
+        read first, so its rows stay. Streaming: one row group
+        (COMPACT_ROW_GROUP_ROWS rows) in memory at a time.
         """
-        parts = worker_segments(self.dir, self.worker)
-        if not parts:
+        segments = worker_segments(self.dir, self.worker)
+        if not segments:
             return None
         pa, pq = arrow()
         target = self.run_dir / rundir.PARQUET_REQUEST_LOG.format(worker=self.worker)
         tmp = target.with_name(f".{target.name}.tmp")
+        parts = ([target] if target.is_file() else []) + segments
         pending: list[Any] = []
         rows = 0
         with pq.ParquetWriter(tmp, request_log_schema(), compression="zstd",
@@ -94,8 +101,8 @@ class Segments:
             if pending:
                 writer.write_table(pa.concat_tables(pending), row_group_size=max(rows, 1))
         os.replace(tmp, target)
-        for part in parts:
-            part.unlink()
+        for segment in segments:
+            segment.unlink()
         return target
 
 

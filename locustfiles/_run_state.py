@@ -44,7 +44,7 @@ class RunState:
         self.unsent_dir = Path("results")  # a worker's own --unsent-dir, read at init
         self.parent_pid = os.getppid()  # who started this process; another one at the end means it died first
         self.nodes: dict[str, str] = {}  # master: worker id -> Locust client id (host name + uuid)
-        self.shipped: dict[str, Segments] = {}  # master: each remote worker's segments, written from its rows
+        self.shipped: dict[str, Segments] = {}  # master: Locust client id -> that worker's segments, from its rows
         self.flushed: set[str] = set()  # master: client ids that confirmed their last rows
 
     def count(self, name: str, amount: float = 1) -> None:
