@@ -77,37 +77,52 @@ def endpoint_groups(log: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, str]
     return lookup[combined], labels
 
 
+def raw_figures(log: pd.DataFrame, duration_s: float | None
+                ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """All requests, endpoints and personas of these rows: (aggregate, endpoints, personas), rps over duration_s.
+
+    Pseudo-requests (PSEUDO_REQUEST_TYPES) have endpoint rows and stay out of the aggregate and the personas.
+    """
+    rt = log["rt_ms"].to_numpy(dtype=np.float64)
+    failed = log["ok"].to_numpy() == 0
+    endpoint_codes, endpoint_labels = endpoint_groups(log)
+    endpoints = _group_rows(rt, failed, endpoint_codes, endpoint_labels, duration_s)
+    endpoints.sort(key=lambda row: (row["name"], row["method"]))
+    del endpoint_codes
+    users = log["user"].cat
+    user_codes = users.codes.to_numpy()
+    real = real_requests(log)
+    if not real.all():
+        rt, failed, user_codes = rt[real], failed[real], user_codes[real]
+    aggregate = _group_rows(rt, failed, np.zeros(rt.size, np.int8), [(AGGREGATED, None)], duration_s)
+    personas = _group_rows(rt, failed, user_codes, [(str(c), None) for c in users.categories], duration_s)
+    for row in personas:
+        del row["method"]
+    personas.sort(key=lambda row: row["name"])
+    return aggregate[0] if aggregate else empty_aggregate(duration_s), endpoints, personas
+
+
 def compute_raw(data: RunData, window: Window) -> RunStats:
     log = data.requests
     assert log is not None
+    aggregate, endpoints, personas = raw_figures(log, window.duration_s)
     rt = log["rt_ms"].to_numpy(dtype=np.float64)
-    failed = log["ok"].to_numpy() == 0
-    duration = window.duration_s
-
     endpoint_codes, endpoint_labels = endpoint_groups(log)
-    endpoints = _group_rows(rt, failed, endpoint_codes, endpoint_labels, duration)
-    endpoints.sort(key=lambda row: (row["name"], row["method"]))
     distributions = _raw_distributions(rt, endpoint_codes, endpoint_labels, endpoints)
     del endpoint_codes
 
-    # aggregate, personas and timeline: requests only (PSEUDO_REQUEST_TYPES rows have their endpoint rows above)
+    # the timeline: requests only (PSEUDO_REQUEST_TYPES rows have their endpoint rows above)
+    failed = log["ok"].to_numpy() == 0
     users = log["user"].cat
     user_codes, ts = users.codes.to_numpy(), log["ts"].to_numpy()
     real = real_requests(log)
     pseudo = int(real.size - np.count_nonzero(real))
     if pseudo:
         rt, failed, user_codes, ts = rt[real], failed[real], user_codes[real], ts[real]
-    aggregate = _group_rows(rt, failed, np.zeros(rt.size, np.int8), [(AGGREGATED, None)], duration)
-    aggregate_row = aggregate[0] if aggregate else empty_aggregate(duration)
-
-    personas = _group_rows(rt, failed, user_codes, [(str(c), None) for c in users.categories], duration)
-    for row in personas:
-        del row["method"]
-    personas.sort(key=lambda row: row["name"])
 
     return RunStats(
         percentile_source=SOURCE_RAW,
-        aggregate=aggregate_row,
+        aggregate=aggregate,
         endpoints=endpoints,
         personas=personas,
         failures=_raw_failures(log),

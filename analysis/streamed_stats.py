@@ -17,8 +17,8 @@ import numpy as np
 from analysis.counters import scrape_counts
 from analysis.load import AGGREGATED, RunData
 from analysis.percentiles import PERCENTILES
-from analysis.raw_query import Groups, RawQuery, not_of_types
-from analysis.raw_stats import build_timeline, empty_aggregate, slowest_endpoints, timeline_buckets
+from analysis.raw_query import Groups, RawQuery, not_of_types, span_condition
+from analysis.raw_stats import build_timeline, empty_aggregate, raw_figures, slowest_endpoints, timeline_buckets
 from analysis.runstats import (
     DISTRIBUTION_BINS, PSEUDO_REQUEST_TYPES, SOURCE_RAW, TIMELINE_QUANTILES, Distribution, RunStats, Timeline, endpoint_row,
     locust_exceptions, pseudo_note,
@@ -56,6 +56,24 @@ def span_figures(query: RawQuery, where: str, params: list[Any], duration_s: flo
         del row["method"]
     personas.sort(key=lambda row: row["name"])
     return aggregate[0] if aggregate else empty_aggregate(duration_s), endpoints, personas
+
+
+def figures_between(data: RunData, start: float, end: float
+                    ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The figures of the rows whose start lies in [start, end), rps over end - start, whichever engine
+    `data` was loaded for: (aggregate, endpoints, personas), the rows of summary.json's sections.
+
+    The one entry point for a span of a run (a stage, a threshold's time window).
+    """
+    if data.requests is not None:
+        ts = data.requests["ts"].to_numpy()
+        return raw_figures(data.requests[(ts >= start) & (ts < end)], end - start)
+    assert data.raw_log is not None
+    query = RawQuery(data.raw_log)
+    try:
+        return span_figures(query, *span_condition(start, end), end - start)
+    finally:
+        query.close()
 
 
 def compute_streamed(data: RunData, window: Window) -> RunStats:

@@ -21,10 +21,9 @@ import pytest
 from analysis.compare import compare
 from analysis.load import ENGINE_DUCKDB, ENGINE_MEMORY, load_run_dir
 from analysis.percentiles import PERCENTILES
-from analysis.raw_query import RawQuery, span_condition
 from analysis.raw_stats import compute_raw
 from analysis.report import report
-from analysis.streamed_stats import span_figures
+from analysis.streamed_stats import figures_between
 from analysis.synthetic import ERRORS, Endpoint, synthesise, write_parquet_log, write_request_log, write_run_json
 from analysis.window import Window
 from foundation.nearest_rank import nearest_rank
@@ -148,20 +147,16 @@ def test_both_engines_give_the_same_comparison(tmp_path: Path) -> None:
 
 
 def test_the_figures_of_a_span_are_those_of_its_rows_alone(tmp_path: Path) -> None:
-    """span_figures(rows with ts in [a, b)) == the in-memory engine on exactly those rows, over b - a."""
+    """figures_between(a, b), both engines == the whole-run figures of a run holding only the rows in [a, b)."""
     frame = synthetic_frame(40_000, seed=7)
     run_dir = parquet_run(tmp_path / "run", frame)
     a, b = START + 100.0, START + 160.0
-    query = RawQuery(load_run_dir(run_dir).raw_log)
-    try:
-        aggregate, endpoints, personas = span_figures(query, *span_condition(a, b), b - a)
-    finally:
-        query.close()
+    spans = [figures_between(load_run_dir(run_dir, engine), a, b) for engine in (ENGINE_MEMORY, ENGINE_DUCKDB)]
     rows = frame[(frame["ts"] >= a) & (frame["ts"] < b)].reset_index(drop=True)
     inside = load_run_dir(parquet_run(tmp_path / "inside", rows), ENGINE_MEMORY)
     expected = compute_raw(inside, Window(a, b, "span"))
-    assert 0 < aggregate["requests"] < len(frame)
-    assert (aggregate, endpoints, personas) == (expected.aggregate, expected.endpoints, expected.personas)
+    assert 0 < spans[1][0]["requests"] < len(frame)
+    assert spans[0] == spans[1] == (expected.aggregate, expected.endpoints, expected.personas)
 
 
 @pytest.fixture(scope="module")
