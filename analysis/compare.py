@@ -58,8 +58,9 @@ from analysis.load import AGGREGATED, RunData, RunDirError
 from analysis.percentiles import PERCENTILE_METHOD, PERCENTILES, nearest_rank_index
 from analysis.raw_query import MICROS, RawQuery
 from analysis.raw_stats import endpoint_groups, micros, real_requests
-from analysis.streamed_stats import REAL
-from analysis.window import load_window
+from analysis.runstats import PSEUDO_REQUEST_TYPES
+from analysis.streamed_stats import REAL, open_query
+from analysis.window import Window, load_window
 from foundation import rundir
 
 PERCENTILE_METRICS = ("p50", "p95", "p99")
@@ -127,16 +128,21 @@ def latency_bin_sql(us: str) -> str:
             f"ELSE {shift} * {1 << (BIN_BITS - 1)} + ({us} >> {shift}) END)")
 
 
+def exact_quantiles(rt: np.ndarray) -> np.ndarray:
+    """The nearest-rank PERCENTILE_METRICS of some response times (NaN for none)."""
+    qs = tuple(PERCENTILES[m] for m in PERCENTILE_METRICS)
+    if not rt.size:
+        return np.full(len(qs), np.nan)
+    ranks = [nearest_rank_index(rt.size, q) for q in qs]
+    return np.partition(rt, sorted(set(ranks)))[ranks]
+
+
 def samples_of(rt: np.ndarray, block: np.ndarray) -> Samples:
     """One label's Samples from its response times and their blocks (the in-memory engine)."""
-    qs = tuple(PERCENTILES[m] for m in PERCENTILE_METRICS)
     us = micros(rt).astype(np.int64)
     cells, index = np.unique(block.astype(np.int64) << 32 | latency_bins(us), return_inverse=True)
-    ordered = np.sort(rt)
     return Samples(
-        n=int(rt.size),
-        quantiles=np.array([ordered[nearest_rank_index(rt.size, q)] for q in qs]) if rt.size else np.full(len(qs), np.nan),
-        block=cells >> 32, bin=cells & 0xFFFFFFFF,
+        n=int(rt.size), quantiles=exact_quantiles(rt), block=cells >> 32, bin=cells & 0xFFFFFFFF,
         count=np.bincount(index, minlength=cells.size).astype(np.float64),
         micros=np.bincount(index, weights=us.astype(np.float64), minlength=cells.size),
     )
@@ -144,6 +150,25 @@ def samples_of(rt: np.ndarray, block: np.ndarray) -> Samples:
 
 def block_codes(ts: np.ndarray, start: float, block_s: float, nblocks: int) -> np.ndarray:
     return np.clip(np.floor((ts - start) / block_s), 0, nblocks - 1).astype(np.int32)
+
+
+def pooled(parts: list[Samples], quantiles: np.ndarray) -> Samples:
+    """Several labels' samples as one (AGGREGATED): their cells added up, with the pooled rows' exact quantiles.
+
+    Every request is in exactly one endpoint's cells, in the same (block, bin)
+    as in the pool's, so these are the pool's own counts and microsecond sums.
+    """
+    if not parts:
+        return Samples(0, quantiles, *(np.zeros(0, np.int64),) * 2, *(np.zeros(0),) * 2)
+    keys = np.concatenate([part.block.astype(np.int64) << 32 | part.bin.astype(np.int64) for part in parts])
+    cells, index = np.unique(keys, return_inverse=True)
+    return Samples(sum(part.n for part in parts), quantiles, cells >> 32, cells & 0xFFFFFFFF,
+                   np.bincount(index, weights=np.concatenate([part.count for part in parts]), minlength=cells.size),
+                   np.bincount(index, weights=np.concatenate([part.micros for part in parts]), minlength=cells.size))
+
+
+def _real(labels: dict[str, Samples]) -> list[Samples]:
+    return [samples for label, samples in labels.items() if label.split(" ", 1)[0] not in PSEUDO_REQUEST_TYPES]
 
 
 def _memory_samples(data: RunData, start: float, block_s: float, nblocks: int) -> dict[str, Samples]:
@@ -159,57 +184,53 @@ def _memory_samples(data: RunData, start: float, block_s: float, nblocks: int) -
         index = order[first:first + count]
         out[f"{method} {name}"] = samples_of(rt[index], block[index])
         first += count
-    real = real_requests(log)
-    out[AGGREGATED] = samples_of(rt[real], block[real])
+    out[AGGREGATED] = pooled(_real(out), exact_quantiles(rt[real_requests(log)]))
     return out
 
 
 def _cells(query: RawQuery, source: str, where: str, params: list[Any]) -> dict[str, np.ndarray]:
     """(code, block, bin) cells of the rows of `source` (with a `code` column) that `where` selects:
-    request count `n` and integer-microsecond sum `micros`, ordered by code."""
-    return query.arrays(
+    request count `n` and integer-microsecond sum `micros`, ordered by code (in numpy: cheaper than SQL's sort)."""
+    cells = query.arrays(
         f"SELECT code, least(greatest(floor((ts - ?) / ?), 0), ?)::INTEGER AS block, {latency_bin_sql('us')} AS bin, "
         f"count(*) AS n, sum(us) AS micros FROM (SELECT ts, {MICROS} AS us, code FROM {source} WHERE {where}) "
-        "GROUP BY ALL ORDER BY code", params)
+        "GROUP BY ALL", params)
+    order = np.argsort(cells["code"], kind="stable")
+    return {column: values[order] for column, values in cells.items()}
 
 
 def _streamed_samples(data: RunData, start: float, block_s: float, nblocks: int) -> dict[str, Samples]:
     """The same Samples from DuckDB: grouped (label, block, bin) cells come back, never the rows."""
-    assert data.raw_log is not None
     qs = tuple(PERCENTILES[m] for m in PERCENTILE_METRICS)
     blocks = [float(start), float(block_s), nblocks - 1]
-    query = RawQuery(data.raw_log)
+    query = open_query(data)
     try:
-        by_endpoint = query.figures(("type", "name"), qs)
-        total = query.figures((), qs, REAL)
+        sets = query.figures_by_sets((("type", "name"), (REAL,)), qs)
+        by_endpoint, total = sets[("type", "name")], sets[(REAL,)].only(lambda key: key[0])
         endpoints = by_endpoint.keys
         if endpoints:
             codes = " UNION ALL ".join("SELECT ? AS type, ? AS name, ? AS code" for _ in endpoints)
             by_code = _cells(query, f"raw JOIN ({codes}) USING (type, name)", "TRUE",
                              [*blocks, *(v for i, (kind, name) in enumerate(endpoints) for v in (kind, name, i))])
-        everything = _cells(query, "(SELECT *, 0 AS code FROM raw)", REAL, blocks)
     finally:
         query.close()
-
-    def samples(n: int, quantiles: np.ndarray, cells: dict[str, np.ndarray], part: slice) -> Samples:
-        return Samples(n, quantiles, cells["block"][part], cells["bin"][part], cells["n"][part].astype(np.float64),
-                       cells["micros"][part].astype(np.float64))
-
     out: dict[str, Samples] = {}
     if endpoints:
         bounds = np.searchsorted(by_code["code"], np.arange(len(endpoints) + 1))
         for i, (kind, name) in enumerate(endpoints):
-            out[f"{kind} {name}"] = samples(int(by_endpoint.requests[i]), by_endpoint.quantiles[i], by_code,
-                                            slice(bounds[i], bounds[i + 1]))
-    out[AGGREGATED] = samples(int(total.requests[0]) if total.keys else 0,
-                              total.quantiles[0] if total.keys else np.full(len(qs), np.nan), everything, slice(None))
+            part = slice(bounds[i], bounds[i + 1])
+            out[f"{kind} {name}"] = Samples(int(by_endpoint.requests[i]), by_endpoint.quantiles[i],
+                                            by_code["block"][part], by_code["bin"][part],
+                                            by_code["n"][part].astype(np.float64),
+                                            by_code["micros"][part].astype(np.float64))
+    out[AGGREGATED] = pooled(_real(out), total.quantiles[0] if total.keys else np.full(len(qs), np.nan))
     return out
 
 
-def run_samples(data: RunData, duration_s: float) -> RunSamples:
+def run_samples(data: RunData, window: Window) -> RunSamples:
     """Split a run's raw log by endpoint (plus AGGREGATED, requests only) into blocks and bins."""
-    window = load_window(data)
-    assert window.start is not None
+    assert window.start is not None and window.duration_s
+    duration_s = window.duration_s
     block_s = block_length(duration_s)
     nblocks = max(int(np.ceil(duration_s / block_s)), 1)
     samples = _memory_samples if data.requests is not None else _streamed_samples
@@ -312,10 +333,10 @@ def compare(base: RunData, candidate: RunData, *, tolerance: float = DEFAULT_TOL
     runs = []
     for data in (base, candidate):
         _raw(data)
-        duration = load_window(data).duration_s
-        if not duration:
+        window = load_window(data)
+        if not window.duration_s:
             raise RunDirError(f"{data.source}: cannot tell the load window (run.json start/end or two requests needed)")
-        runs.append(run_samples(data, duration))
+        runs.append(run_samples(data, window))
     rng = np.random.default_rng(seed)
     weights = tuple(block_weights(run.durations.size, resamples, rng) for run in runs)
     durations = (runs[0].durations, runs[1].durations)

@@ -76,18 +76,28 @@ class Groups:
     quantiles: np.ndarray  # (groups, len(qs))
     max_ms: np.ndarray
 
+    def only(self, keep: Any) -> Groups:
+        """The groups whose key `keep(key)` is true."""
+        mine = np.array([bool(keep(key)) for key in self.keys], dtype=bool)
+        return Groups([key for key, kept in zip(self.keys, mine) if kept], self.requests[mine], self.failures[mine],
+                      self.micros[mine], self.quantiles[mine], self.max_ms[mine])
+
 
 class RawQuery:
-    """One run's raw log as the SQL view `raw` (ts, type, name, rt, ok, error, persona)."""
+    """One run's raw log as the SQL view `raw` (ts, type, name, rt, ok, error, persona, real).
 
-    def __init__(self, raw: RawLog) -> None:
+    `real` is true for the rows whose type is none of `pseudo` (the requests a backend served).
+    """
+
+    def __init__(self, raw: RawLog, pseudo: tuple[str, ...] = ()) -> None:
         self.raw = raw
         self.con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "preserve_insertion_order": False})
         self.con.execute("SET enable_progress_bar = false")
         try:
             self.con.execute(
-                f"CREATE VIEW raw AS SELECT ts, coalesce(type, '') AS type, coalesce(name, '') AS name, rt_ms AS rt, "
-                f"ok, coalesce(error, '') AS error, coalesce(\"user\", '') AS persona FROM {_source(raw)}")
+                f"CREATE VIEW raw AS SELECT *, {not_of_types(pseudo)} AS real FROM (SELECT ts, "
+                f"coalesce(type, '') AS type, coalesce(name, '') AS name, rt_ms AS rt, ok, coalesce(error, '') AS error, "
+                f"coalesce(\"user\", '') AS persona FROM {_source(raw)})")
             self.con.execute("SELECT count(*) FROM raw LIMIT 0")
         except duckdb.Error as exc:
             raise RunDirError(f"the raw request log of {raw.paths[0].parent} is malformed: {exc}") from exc
@@ -107,21 +117,34 @@ class RawQuery:
                 params: list[Any] | None = None) -> Groups:
         """Per group of `keys` (none: one group) of the rows `where` selects: requests, failures, µs sum,
         nearest-rank quantiles `qs` and the maximum. Groups without rows are absent."""
-        group = ", ".join(keys)
+        return self.figures_by_sets((keys,), qs, where, params)[keys]
+
+    def figures_by_sets(self, sets: tuple[tuple[str, ...], ...], qs: tuple[float, ...], where: str = "TRUE",
+                        params: list[Any] | None = None) -> dict[tuple[str, ...], Groups]:
+        """`figures` for several groupings of the same rows in one scan (SQL GROUPING SETS)."""
+        columns = sorted({key for keys in sets for key in keys})
         fractions = "[" + ", ".join("?::DOUBLE" for _ in qs) + "]"
-        sql = (f"SELECT {group + ',' if keys else ''} count(*) AS n, count(*) FILTER (WHERE ok = 0) AS failed, "
-               f"sum({MICROS}) AS micros, quantile_disc(rt, {fractions}) AS q, max(rt) AS top "
-               f"FROM raw WHERE {where} {'GROUP BY ' + group if keys else ''} HAVING count(*) > 0")
+        grouping = f"GROUPING({', '.join(columns)})" if columns else "0"
+        sql = (f"SELECT {''.join(c + ', ' for c in columns)}{grouping} AS grouping, count(*) AS n, "
+               f"count(*) FILTER (WHERE ok = 0) AS failed, sum({MICROS}) AS micros, "
+               f"quantile_disc(rt, {fractions}) AS q, max(rt) AS top FROM raw WHERE {where} "
+               f"GROUP BY GROUPING SETS ({', '.join('(' + ', '.join(keys) + ')' for keys in sets)})")
         rows = self.con.execute(sql, [*qs, *(params or [])]).fetchall()
-        width = len(keys)
-        return Groups(
-            keys=[tuple(row[:width]) for row in rows],
-            requests=np.array([row[width] for row in rows], dtype=np.int64),
-            failures=np.array([row[width + 1] for row in rows], dtype=np.int64),
-            micros=np.array([float(row[width + 2]) for row in rows], dtype=np.float64),
-            quantiles=np.array([row[width + 3] for row in rows], dtype=np.float64).reshape(len(rows), len(qs)),
-            max_ms=np.array([row[width + 4] for row in rows], dtype=np.float64),
-        )
+        out = {}
+        width = len(columns)
+        for keys in sets:
+            # GROUPING(...) has a bit set, most significant first, for each column left out of the set
+            mask = sum(1 << (width - 1 - i) for i, c in enumerate(columns) if c not in keys)
+            mine = [row for row in rows if row[width] == mask and row[width + 1] > 0]
+            out[keys] = Groups(
+                keys=[tuple(row[columns.index(k)] for k in keys) for row in mine],
+                requests=np.array([row[width + 1] for row in mine], dtype=np.int64),
+                failures=np.array([row[width + 2] for row in mine], dtype=np.int64),
+                micros=np.array([float(row[width + 3]) for row in mine], dtype=np.float64),
+                quantiles=np.array([row[width + 4] for row in mine], dtype=np.float64).reshape(len(mine), len(qs)),
+                max_ms=np.array([row[width + 5] for row in mine], dtype=np.float64),
+            )
+        return out
 
     def close(self) -> None:
         self.con.close()

@@ -17,7 +17,7 @@ import numpy as np
 from analysis.counters import scrape_counts
 from analysis.load import AGGREGATED, RunData
 from analysis.percentiles import PERCENTILES
-from analysis.raw_query import Groups, RawQuery, not_of_types, span_condition
+from analysis.raw_query import Groups, RawQuery, span_condition
 from analysis.raw_stats import build_timeline, empty_aggregate, raw_figures, slowest_endpoints, timeline_buckets
 from analysis.runstats import (
     DISTRIBUTION_BINS, PSEUDO_REQUEST_TYPES, SOURCE_RAW, TIMELINE_QUANTILES, Distribution, RunStats, Timeline, endpoint_row,
@@ -25,7 +25,13 @@ from analysis.runstats import (
 )
 from analysis.window import Window, iso_utc
 
-REAL = not_of_types(PSEUDO_REQUEST_TYPES)
+REAL = "real"  # the view's column: not a PSEUDO_REQUEST_TYPES row (see open_query)
+
+
+def open_query(data: RunData) -> RawQuery:
+    """The run's raw log as SQL, its `real` column telling requests from PSEUDO_REQUEST_TYPES rows."""
+    assert data.raw_log is not None
+    return RawQuery(data.raw_log, PSEUDO_REQUEST_TYPES)
 
 
 def group_rows(groups: Groups, labels: list[tuple[str, str | None]], duration_s: float | None) -> list[dict[str, Any]]:
@@ -45,12 +51,14 @@ def span_figures(query: RawQuery, where: str, params: list[Any], duration_s: flo
     personas, as in the whole-run figures. `duration_s` divides the counts into rps.
     """
     qs = tuple(PERCENTILES.values())
-    by_endpoint = query.figures(("type", "name"), qs, where, params)
+    sets = query.figures_by_sets((("type", "name"), (REAL, "persona"), (REAL,)), qs, where, params)
+    by_endpoint = sets[("type", "name")]
     endpoints = group_rows(by_endpoint, [(name, kind) for kind, name in by_endpoint.keys], duration_s)
     endpoints.sort(key=lambda row: (row["name"], row["method"]))
-    total = query.figures((), qs, f"({where}) AND {REAL}", params)
+    total, by_persona = (sets[(REAL,)].only(lambda key: key[0]),
+                         sets[(REAL, "persona")].only(lambda key: key[0]))
+    by_persona.keys = [key[1:] for key in by_persona.keys]
     aggregate = group_rows(total, [(AGGREGATED, None)], duration_s)
-    by_persona = query.figures(("persona",), qs, f"({where}) AND {REAL}", params)
     personas = group_rows(by_persona, [(persona, None) for (persona,) in by_persona.keys], duration_s)
     for row in personas:
         del row["method"]
@@ -68,8 +76,7 @@ def figures_between(data: RunData, start: float, end: float
     if data.requests is not None:
         ts = data.requests["ts"].to_numpy()
         return raw_figures(data.requests[(ts >= start) & (ts < end)], end - start)
-    assert data.raw_log is not None
-    query = RawQuery(data.raw_log)
+    query = open_query(data)
     try:
         return span_figures(query, *span_condition(start, end), end - start)
     finally:
@@ -77,8 +84,7 @@ def figures_between(data: RunData, start: float, end: float
 
 
 def compute_streamed(data: RunData, window: Window) -> RunStats:
-    assert data.raw_log is not None
-    query = RawQuery(data.raw_log)
+    query = open_query(data)
     try:
         duration = window.duration_s
         aggregate, endpoints, personas = span_figures(query, "TRUE", [], duration)
@@ -114,6 +120,7 @@ def _bucket(window: Window, bucket: float, nbuckets: int) -> tuple[str, list[Any
 
 
 def _timeline(query: RawQuery, window: Window, requests: int, data: RunData) -> Timeline | None:
+    """Counts and TIMELINE_QUANTILES per bucket, and each persona's p95 per bucket: one scan (grouping sets)."""
     buckets = timeline_buckets(window, requests)
     if buckets is None:
         return None
@@ -122,20 +129,21 @@ def _timeline(query: RawQuery, window: Window, requests: int, data: RunData) -> 
     qs = tuple(PERCENTILES[k] for k in TIMELINE_QUANTILES)
     fractions = ", ".join("?::DOUBLE" for _ in qs)
     got = query.arrays(
-        f"SELECT b, count(*) AS n, count(*) FILTER (WHERE ok = 0) AS failed, quantile_disc(rt, [{fractions}]) AS q "
-        f"FROM (SELECT {expr} AS b, rt, ok FROM raw WHERE {REAL}) GROUP BY b", [*qs, *params])
+        f"SELECT persona, b, GROUPING(persona) AS everyone, count(*) AS n, count(*) FILTER (WHERE ok = 0) AS failed, "
+        f"quantile_disc(rt, [{fractions}]) AS q FROM (SELECT persona, {expr} AS b, rt, ok FROM raw WHERE {REAL}) "
+        "GROUP BY GROUPING SETS ((b), (persona, b))", [*qs, *params])
+    everyone = got["everyone"] == 1
     counts, fails = np.zeros(nbuckets, np.int64), np.zeros(nbuckets, np.int64)
     quantiles = np.full((nbuckets, len(qs)), np.nan)
-    index = got["b"].astype(np.int64)
-    counts[index], fails[index] = got["n"], got["failed"]
+    index = got["b"][everyone].astype(np.int64)
+    counts[index], fails[index] = got["n"][everyone], got["failed"][everyone]
     if index.size:
-        quantiles[index] = np.array([list(q) for q in got["q"]], dtype=np.float64)
-    persona = query.arrays(
-        f"SELECT persona, b, quantile_disc(rt, ?::DOUBLE) AS p95 FROM (SELECT persona, {expr} AS b, rt FROM raw "
-        f"WHERE {REAL} AND persona <> '') GROUP BY persona, b", [PERCENTILES["p95"], *params])
+        quantiles[index] = np.array([list(q) for q in got["q"][everyone]], dtype=np.float64)
+    p95 = TIMELINE_QUANTILES.index("p95")
     by_persona: dict[str, np.ndarray] = {}
-    for name, b, value in zip(persona["persona"], persona["b"], persona["p95"]):
-        by_persona.setdefault(str(name), np.full(nbuckets, np.nan))[int(b)] = value
+    for name, b, q in zip(got["persona"][~everyone], got["b"][~everyone], got["q"][~everyone]):
+        if name:
+            by_persona.setdefault(str(name), np.full(nbuckets, np.nan))[int(b)] = q[p95]
     return build_timeline(window, bucket, counts, fails, quantiles, data.history, dict(sorted(by_persona.items())))
 
 
@@ -144,28 +152,30 @@ def _distributions(query: RawQuery, endpoints: list[dict[str, Any]]) -> list[Dis
 
     A row's bin is numpy's searchsorted(edges, rt, "left"): the count of edges
     below rt. The logarithm only guesses it; one comparison with the exact edge
-    on each side corrects the guess, so the bins are numpy's to the row.
+    on each side (a join with the edges' table) corrects the guess, so the bins
+    are numpy's to the row.
     """
     chosen = slowest_endpoints(endpoints)
     if not chosen:
         return []
-    placeholders = ", ".join("?" for _ in chosen)
-    of_chosen = f"type || ' ' || name IN ({placeholders})"
-    lowest, highest = query.one(f"SELECT min(rt), max(rt) FROM raw WHERE {of_chosen}", chosen)
+    pairs = [label.split(" ", 1) for label in chosen]
+    values = " UNION ALL ".join("SELECT ? AS type, ? AS name, ? AS pos" for _ in pairs)
+    of_chosen = f"raw JOIN ({values}) USING (type, name)"
+    chosen_params = [v for i, (kind, name) in enumerate(pairs) for v in (kind, name, i)]
+    lowest, highest = query.one(f"SELECT min(rt), max(rt) FROM {of_chosen}", chosen_params)
     low = max(float(lowest), 0.01)
     high = max(float(highest), low * 1.01)
     edges = np.geomspace(low, high, DISTRIBUTION_BINS + 1)
     bins = DISTRIBUTION_BINS
-    guess = (f"CAST(least(greatest(ceil(ln(greatest(rt, 1e-300) / ?) / ln(? / ?) * {bins}), 0), {bins + 1}) "
-             "AS INTEGER)")
+    # bin k holds (edges[k-1], edges[k]]: its lower and upper edge, -inf and +inf past the ends
+    lower = [-np.inf, *edges.tolist()]
+    upper = [*edges.tolist(), np.inf]
+    guess = f"CAST(least(greatest(ceil(ln(greatest(rt, 1e-300) / ?) / ln(? / ?) * {bins}), 0), {bins + 1}) AS INTEGER)"
     got = query.arrays(
-        f"SELECT label, least(CASE WHEN k <= {bins} AND rt > edges[k + 1] THEN k + 1 "
-        f"WHEN k >= 1 AND rt <= edges[k] THEN k - 1 ELSE k END, {bins}) AS bin, count(*) AS n "
-        f"FROM (SELECT type || ' ' || name AS label, rt, {guess} AS k, ?::DOUBLE[] AS edges FROM raw "
-        f"WHERE {of_chosen}) GROUP BY label, bin",
-        [low, high, low, edges.tolist(), *chosen])
-    position = {label: i for i, label in enumerate(chosen)}
+        f"WITH edge AS (SELECT unnest(?::INTEGER[]) AS k, unnest(?::DOUBLE[]) AS lo, unnest(?::DOUBLE[]) AS hi) "
+        f"SELECT pos, least(CASE WHEN rt > hi THEN k + 1 WHEN rt <= lo THEN k - 1 ELSE k END, {bins}) AS bin, "
+        f"count(*) AS n FROM (SELECT pos, rt, {guess} AS k FROM {of_chosen}) JOIN edge USING (k) GROUP BY ALL",
+        [list(range(bins + 2)), lower, upper, low, high, low, *chosen_params])
     counts = np.zeros((len(chosen), bins + 1))
-    for label, b, n in zip(got["label"], got["bin"], got["n"]):
-        counts[position[str(label)], int(b)] = n
+    np.add.at(counts, (got["pos"].astype(np.int64), got["bin"].astype(np.int64)), got["n"].astype(np.float64))
     return [Distribution(label, edges, np.cumsum(counts[i]) / counts[i].sum()) for i, label in enumerate(chosen)]
