@@ -6,7 +6,8 @@ come back to Python. Every figure is computed so that it is the same number,
 to the last digit, as the in-memory engine's (analysis.raw_stats) on the same
 rows; tests/test_raw_query.py runs both on the same runs:
 
-- percentiles: DuckDB's `quantile_disc` with a DOUBLE fraction is the nearest
+- percentiles: DuckDB's `quantile_disc` (over integer microseconds, QUANTILE_OF:
+  the same order, half the memory) with a DOUBLE fraction is the nearest
   rank of foundation.nearest_rank (numpy's inverted_cdf): index ceil(n·q) − 1,
   computed as n − floor(n − n·q) − 1, which for q ≥ 0.5 is exact in floating
   point (n − n·q is exact there), like numpy's n·q − 1. Checked for every n up
@@ -35,10 +36,20 @@ import numpy as np
 from analysis.load import RawLog, RunDirError
 from foundation import rundir
 
-# DuckDB's own budget; it spills sorts and aggregates to its temp directory beyond it.
-MEMORY_LIMIT = os.environ.get("CAREERLOAD_DUCKDB_MEMORY", "2GB")
+# DuckDB's own budget; it spills sorts and hash aggregates to its temp directory beyond it. The exact
+# quantiles cannot spill: `quantile_disc` holds every value of a grouping set, 4 bytes each (QUANTILE_OF),
+# so one query holds at most two sets of the whole log (800 MB for 100 M rows).
+MEMORY_LIMIT = os.environ.get("CAREERLOAD_DUCKDB_MEMORY", "2500MB")
 # Integer microseconds of a response time (3 decimals of a millisecond).
 MICROS = "CAST(round(rt * 1000) AS BIGINT)"
+# What the quantiles are taken over: the same order as rt, half the memory of a DOUBLE; a response time of
+# up to 2**32 µs (71 minutes). `us / 1000.0` is the very double rt was (both the nearest to the decimal).
+QUANTILE_OF = "CAST(round(rt * 1000) AS UINTEGER)"
+
+
+def from_micros(values: Any) -> np.ndarray:
+    """Quantiles over QUANTILE_OF back in milliseconds, bit for bit the logged response times."""
+    return np.asarray(values, dtype=np.float64) / 1000.0
 
 
 def _quote(text: str) -> str:
@@ -127,7 +138,7 @@ class RawQuery:
         grouping = f"GROUPING({', '.join(columns)})" if columns else "0"
         sql = (f"SELECT {''.join(c + ', ' for c in columns)}{grouping} AS grouping, count(*) AS n, "
                f"count(*) FILTER (WHERE ok = 0) AS failed, sum({MICROS}) AS micros, "
-               f"quantile_disc(rt, {fractions}) AS q, max(rt) AS top FROM raw WHERE {where} "
+               f"quantile_disc({QUANTILE_OF}, {fractions}) AS q, max(rt) AS top FROM raw WHERE {where} "
                f"GROUP BY GROUPING SETS ({', '.join('(' + ', '.join(keys) + ')' for keys in sets)})")
         rows = self.con.execute(sql, [*qs, *(params or [])]).fetchall()
         out = {}
@@ -141,7 +152,7 @@ class RawQuery:
                 requests=np.array([row[width + 1] for row in mine], dtype=np.int64),
                 failures=np.array([row[width + 2] for row in mine], dtype=np.int64),
                 micros=np.array([float(row[width + 3]) for row in mine], dtype=np.float64),
-                quantiles=np.array([row[width + 4] for row in mine], dtype=np.float64).reshape(len(mine), len(qs)),
+                quantiles=from_micros([row[width + 4] for row in mine]).reshape(len(mine), len(qs)),
                 max_ms=np.array([row[width + 5] for row in mine], dtype=np.float64),
             )
         return out

@@ -17,7 +17,7 @@ import numpy as np
 from analysis.counters import scrape_counts
 from analysis.load import AGGREGATED, RunData
 from analysis.percentiles import PERCENTILES
-from analysis.raw_query import Groups, RawQuery, span_condition
+from analysis.raw_query import QUANTILE_OF, Groups, RawQuery, from_micros, span_condition
 from analysis.raw_stats import build_timeline, empty_aggregate, raw_figures, slowest_endpoints, timeline_buckets
 from analysis.runstats import (
     DISTRIBUTION_BINS, PSEUDO_REQUEST_TYPES, SOURCE_RAW, TIMELINE_QUANTILES, Distribution, RunStats, Timeline, endpoint_row,
@@ -51,7 +51,9 @@ def span_figures(query: RawQuery, where: str, params: list[Any], duration_s: flo
     personas, as in the whole-run figures. `duration_s` divides the counts into rps.
     """
     qs = tuple(PERCENTILES.values())
-    sets = query.figures_by_sets((("type", "name"), (REAL, "persona"), (REAL,)), qs, where, params)
+    # two sets at most per query (see raw_query.MEMORY_LIMIT)
+    sets = query.figures_by_sets((("type", "name"), (REAL,)), qs, where, params)
+    sets.update(query.figures_by_sets(((REAL, "persona"),), qs, where, params))
     by_endpoint = sets[("type", "name")]
     endpoints = group_rows(by_endpoint, [(name, kind) for kind, name in by_endpoint.keys], duration_s)
     endpoints.sort(key=lambda row: (row["name"], row["method"]))
@@ -130,7 +132,8 @@ def _timeline(query: RawQuery, window: Window, requests: int, data: RunData) -> 
     fractions = ", ".join("?::DOUBLE" for _ in qs)
     got = query.arrays(
         f"SELECT persona, b, GROUPING(persona) AS everyone, count(*) AS n, count(*) FILTER (WHERE ok = 0) AS failed, "
-        f"quantile_disc(rt, [{fractions}]) AS q FROM (SELECT persona, {expr} AS b, rt, ok FROM raw WHERE {REAL}) "
+        f"quantile_disc({QUANTILE_OF}, [{fractions}]) AS q FROM (SELECT persona, {expr} AS b, rt, ok FROM raw "
+        f"WHERE {REAL}) "
         "GROUP BY GROUPING SETS ((b), (persona, b))", [*qs, *params])
     everyone = got["everyone"] == 1
     counts, fails = np.zeros(nbuckets, np.int64), np.zeros(nbuckets, np.int64)
@@ -138,12 +141,12 @@ def _timeline(query: RawQuery, window: Window, requests: int, data: RunData) -> 
     index = got["b"][everyone].astype(np.int64)
     counts[index], fails[index] = got["n"][everyone], got["failed"][everyone]
     if index.size:
-        quantiles[index] = np.array([list(q) for q in got["q"][everyone]], dtype=np.float64)
+        quantiles[index] = from_micros([list(q) for q in got["q"][everyone]])
     p95 = TIMELINE_QUANTILES.index("p95")
     by_persona: dict[str, np.ndarray] = {}
     for name, b, q in zip(got["persona"][~everyone], got["b"][~everyone], got["q"][~everyone]):
         if name:
-            by_persona.setdefault(str(name), np.full(nbuckets, np.nan))[int(b)] = q[p95]
+            by_persona.setdefault(str(name), np.full(nbuckets, np.nan))[int(b)] = from_micros(q[p95])
     return build_timeline(window, bucket, counts, fails, quantiles, data.history, dict(sorted(by_persona.items())))
 
 

@@ -145,7 +145,7 @@ def main() -> int:
                   f"bytes per row on disk) in {elapsed:.1f} s, peak RSS {peak / 1024**2:,.0f} MiB")
 
         code, elapsed, peak, output = child(["-m", "analysis", str(base), "--engine", args.engine])
-        if code == 2:
+        if code == 2 or "verdict:" not in output:  # 1 is a FAIL verdict, or a crash: only the verdict line tells
             print(output, file=sys.stderr)
             return 2
         print(output.strip())
@@ -155,7 +155,7 @@ def main() -> int:
         if args.compare:
             code, elapsed, peak, output = child(["-m", "careerload", "compare", str(base), str(candidate),
                                                  "--engine", args.engine])
-            if code == 2:
+            if code == 2 or "compare:" not in output:
                 print(output, file=sys.stderr)
                 return 2
             print(output.strip().splitlines()[-1])
