@@ -54,6 +54,7 @@ from typing import Any
 
 import numpy as np
 
+from analysis.latency_bins import latency_bin_sql, latency_bins
 from analysis.load import AGGREGATED, RunData, RunDirError
 from analysis.percentiles import PERCENTILE_METHOD, PERCENTILES, nearest_rank_index
 from analysis.raw_query import MICROS, RawQuery
@@ -72,8 +73,6 @@ DEFAULT_CONFIDENCE = 0.95
 DEFAULT_RESAMPLES = 2000
 BLOCK_S = 10.0         # block length: a burst, pause or refill shorter than this stays within one block
 MIN_BLOCKS = 20        # short runs get shorter blocks, so that there are enough blocks to resample
-BIN_BITS = 10          # latency bins: the top BIN_BITS bits of the response time in microseconds
-BIN_WIDTH = 1 / 2 ** (BIN_BITS - 1)  # their largest relative width (0.2 %); below 2**BIN_BITS µs, 1 µs wide
 
 
 @dataclass
@@ -105,27 +104,6 @@ class RunSamples:
 def block_length(duration_s: float) -> float:
     """BLOCK_S, or shorter so that a run has at least MIN_BLOCKS blocks to resample."""
     return min(BLOCK_S, duration_s / MIN_BLOCKS)
-
-
-def latency_bins(us: np.ndarray) -> np.ndarray:
-    """Each response time's bin (integer microseconds in, int64 out): below 2**BIN_BITS µs the value itself,
-    above it (magnitude e, the top BIN_BITS bits): contiguous, monotone, relative width at most BIN_WIDTH."""
-    us = us.astype(np.int64)
-    shift = np.maximum(np.frexp(us.astype(np.float64))[1] - BIN_BITS, 0)  # frexp's exponent: the bit length
-    return np.where(shift == 0, us, shift * (1 << (BIN_BITS - 1)) + (us >> shift))
-
-
-def latency_bin_sql(us: str) -> str:
-    """latency_bins as a DuckDB expression over the integer column `us` (exactly the same integers).
-
-    The bit length is floor(log2(us)) + 1, corrected by one shift either way
-    where the floating-point logarithm rounds across a power of two.
-    """
-    guess = f"(CAST(floor(log2(greatest({us}, 1))) AS BIGINT) + 1)"
-    length = f"({guess} + ({us} >> {guess} > 0)::BIGINT - ({us} >> ({guess} - 1) = 0)::BIGINT)"
-    shift = f"({length} - {BIN_BITS})"
-    return (f"(CASE WHEN {us} < {1 << BIN_BITS} THEN {us} "
-            f"ELSE {shift} * {1 << (BIN_BITS - 1)} + ({us} >> {shift}) END)")
 
 
 def exact_quantiles(rt: np.ndarray) -> np.ndarray:

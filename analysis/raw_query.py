@@ -33,12 +33,14 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from analysis.latency_bins import latency_bin_sql
 from analysis.load import RawLog, RunDirError
+from foundation.nearest_rank import nearest_rank_index
 from foundation import rundir
 
-# DuckDB's own budget; it spills sorts and hash aggregates to its temp directory beyond it. The exact
-# quantiles cannot spill: `quantile_disc` holds every value of a grouping set, 4 bytes each (QUANTILE_OF),
-# so one query holds at most two sets of the whole log (800 MB for 100 M rows).
+# DuckDB's own budget; it spills sorts and hash aggregates to its temp directory beyond it. (Its holistic
+# `quantile_disc` cannot: it serves only groups of bounded size here, the over-time buckets, a slice of time
+# at a time; see analysis.streamed_stats.)
 MEMORY_LIMIT = os.environ.get("CAREERLOAD_DUCKDB_MEMORY", "2500MB")
 # Integer microseconds of a response time (3 decimals of a millisecond).
 MICROS = "CAST(round(rt * 1000) AS BIGINT)"
@@ -74,6 +76,19 @@ def not_of_types(types: tuple[str, ...]) -> str:
 def span_condition(start: float, end: float) -> tuple[str, list[Any]]:
     """The rows whose start lies in [start, end): a condition and its parameters for `figures`."""
     return "ts >= ? AND ts < ?", [float(start), float(end)]
+
+
+def _grouping(columns: list[str]) -> str:
+    return f"GROUPING({', '.join(columns)})" if columns else "0"
+
+
+def _set(keys: tuple[str, ...]) -> str:
+    return "(" + ", ".join(keys) + ")"
+
+
+def _mask(columns: list[str], keys: tuple[str, ...]) -> int:
+    """What GROUPING(columns) is for the grouping set `keys`: a bit, most significant first, per column left out."""
+    return sum(1 << (len(columns) - 1 - i) for i, c in enumerate(columns) if c not in keys)
 
 
 @dataclass
@@ -132,29 +147,85 @@ class RawQuery:
 
     def figures_by_sets(self, sets: tuple[tuple[str, ...], ...], qs: tuple[float, ...], where: str = "TRUE",
                         params: list[Any] | None = None) -> dict[tuple[str, ...], Groups]:
-        """`figures` for several groupings of the same rows in one scan (SQL GROUPING SETS)."""
+        """`figures` for several groupings of the same rows: counts, sums and maxima in one scan (SQL
+        GROUPING SETS, hash aggregates that spill), the quantiles in two more (`quantiles_by_sets`)."""
         columns = sorted({key for keys in sets for key in keys})
-        fractions = "[" + ", ".join("?::DOUBLE" for _ in qs) + "]"
-        grouping = f"GROUPING({', '.join(columns)})" if columns else "0"
-        sql = (f"SELECT {''.join(c + ', ' for c in columns)}{grouping} AS grouping, count(*) AS n, "
-               f"count(*) FILTER (WHERE ok = 0) AS failed, sum({MICROS}) AS micros, "
-               f"quantile_disc({QUANTILE_OF}, {fractions}) AS q, max(rt) AS top FROM raw WHERE {where} "
-               f"GROUP BY GROUPING SETS ({', '.join('(' + ', '.join(keys) + ')' for keys in sets)})")
-        rows = self.con.execute(sql, [*qs, *(params or [])]).fetchall()
+        rows = self.con.execute(
+            f"SELECT {''.join(c + ', ' for c in columns)}{_grouping(columns)} AS grouping, count(*) AS n, "
+            f"count(*) FILTER (WHERE ok = 0) AS failed, sum({MICROS}) AS micros, max(rt) AS top FROM raw "
+            f"WHERE {where} GROUP BY GROUPING SETS ({', '.join(_set(keys) for keys in sets)})", params or []).fetchall()
+        quantiles = self.quantiles_by_sets(sets, qs, where, params)
         out = {}
         width = len(columns)
         for keys in sets:
-            # GROUPING(...) has a bit set, most significant first, for each column left out of the set
-            mask = sum(1 << (width - 1 - i) for i, c in enumerate(columns) if c not in keys)
+            mask = _mask(columns, keys)
             mine = [row for row in rows if row[width] == mask and row[width + 1] > 0]
+            found = [tuple(row[columns.index(k)] for k in keys) for row in mine]
             out[keys] = Groups(
-                keys=[tuple(row[columns.index(k)] for k in keys) for row in mine],
+                keys=found,
                 requests=np.array([row[width + 1] for row in mine], dtype=np.int64),
                 failures=np.array([row[width + 2] for row in mine], dtype=np.int64),
                 micros=np.array([float(row[width + 3]) for row in mine], dtype=np.float64),
-                quantiles=from_micros([row[width + 4] for row in mine]).reshape(len(mine), len(qs)),
-                max_ms=np.array([row[width + 5] for row in mine], dtype=np.float64),
+                quantiles=np.array([quantiles[keys][key] for key in found], dtype=np.float64).reshape(len(mine), len(qs)),
+                max_ms=np.array([row[width + 4] for row in mine], dtype=np.float64),
             )
+        return out
+
+    def quantiles_by_sets(self, sets: tuple[tuple[str, ...], ...], qs: tuple[float, ...], where: str = "TRUE",
+                          params: list[Any] | None = None) -> dict[tuple[str, ...], dict[tuple, np.ndarray]]:
+        """Exact nearest-rank quantiles `qs` (ms) per group of each grouping, in two scans and little memory.
+
+        DuckDB's own `quantile_disc` holds every value of every group at once
+        (it ran out of memory on 100 M rows within 2.5 GB), so: first each
+        group's request count per latency bin (analysis.latency_bins; a hash
+        aggregate, small and spillable), which tells the bin that holds each
+        rank and the rank within it; then only the rows of those bins, counted
+        per distinct microsecond value, which gives the value at that rank.
+        Rank and value are exact: this is foundation.nearest_rank on the rows.
+        """
+        columns = sorted({key for keys in sets for key in keys})
+        width = len(columns)
+        binned = f"(SELECT *, {latency_bin_sql('us')} AS bin FROM (SELECT *, {MICROS} AS us FROM raw WHERE {where}))"
+        head = f"SELECT {''.join(c + ', ' for c in columns)}{_grouping(columns)} AS grouping, bin"
+        counts = self.con.execute(
+            f"{head}, count(*) AS n FROM {binned} GROUP BY GROUPING SETS "
+            f"({', '.join(_set((*keys, 'bin')) for keys in sets)})", params or []).fetchall()
+        # per (grouping, group): its bins in order and their counts -> for each q the bin and the rank within it
+        per_group: dict[tuple[int, tuple], list[tuple[int, int]]] = {}
+        for row in counts:
+            per_group.setdefault((row[width], row[:width]), []).append((row[width + 1], row[width + 2]))
+        wanted: dict[tuple[int, tuple, int], list[tuple[int, int]]] = {}  # (grouping, group, bin) -> (q index, rank)
+        for (mask, group), cells in per_group.items():
+            cells.sort()
+            cumulative = np.cumsum([n for _, n in cells])
+            for j, q in enumerate(qs):
+                rank = nearest_rank_index(int(cumulative[-1]), q)
+                i = int(np.searchsorted(cumulative, rank, side="right"))
+                wanted.setdefault((mask, group, cells[i][0]), []).append((j, rank - int(cumulative[i - 1] if i else 0)))
+        values: dict[tuple[int, tuple, int], list[tuple[int, int]]] = {}
+        if wanted:
+            bins = sorted({b for _, _, b in wanted})
+            rows = self.con.execute(
+                f"{head}, us, count(*) AS n FROM {binned} WHERE bin IN (SELECT unnest(?::BIGINT[])) GROUP BY "
+                f"GROUPING SETS ({', '.join(_set((*keys, 'bin', 'us')) for keys in sets)})",
+                [*(params or []), bins]).fetchall()
+            for row in rows:
+                key = (row[width], row[:width], row[width + 1])
+                if key in wanted:
+                    values.setdefault(key, []).append((row[width + 2], row[width + 3]))
+        out: dict[tuple[str, ...], dict[tuple, np.ndarray]] = {keys: {} for keys in sets}
+        for keys in sets:
+            mask = _mask(columns, keys)
+            for (m, group), _ in per_group.items():
+                if m == mask:
+                    out[keys][tuple(group[columns.index(k)] for k in keys)] = np.full(len(qs), np.nan)
+        for (mask, group, _), ranks in wanted.items():
+            cells = sorted(values[(mask, group, _)])
+            cumulative = np.cumsum([n for _, n in cells])
+            keys = next(k for k in sets if _mask(columns, k) == mask)
+            for j, rank in ranks:
+                us = cells[int(np.searchsorted(cumulative, rank, side="right"))][0]
+                out[keys][tuple(group[columns.index(k)] for k in keys)][j] = us / 1000.0
         return out
 
     def close(self) -> None:

@@ -25,6 +25,8 @@ from analysis.runstats import (
 )
 from analysis.window import Window, iso_utc
 
+# The over-time quantiles hold this many values at most at once (see _timeline).
+TIMELINE_SLICE_ROWS = 8_000_000
 REAL = "real"  # the view's column: not a PSEUDO_REQUEST_TYPES row (see open_query)
 
 
@@ -51,9 +53,7 @@ def span_figures(query: RawQuery, where: str, params: list[Any], duration_s: flo
     personas, as in the whole-run figures. `duration_s` divides the counts into rps.
     """
     qs = tuple(PERCENTILES.values())
-    # two sets at most per query (see raw_query.MEMORY_LIMIT)
-    sets = query.figures_by_sets((("type", "name"), (REAL,)), qs, where, params)
-    sets.update(query.figures_by_sets(((REAL, "persona"),), qs, where, params))
+    sets = query.figures_by_sets((("type", "name"), (REAL,), (REAL, "persona")), qs, where, params)
     by_endpoint = sets[("type", "name")]
     endpoints = group_rows(by_endpoint, [(name, kind) for kind, name in by_endpoint.keys], duration_s)
     endpoints.sort(key=lambda row: (row["name"], row["method"]))
@@ -122,31 +122,43 @@ def _bucket(window: Window, bucket: float, nbuckets: int) -> tuple[str, list[Any
 
 
 def _timeline(query: RawQuery, window: Window, requests: int, data: RunData) -> Timeline | None:
-    """Counts and TIMELINE_QUANTILES per bucket, and each persona's p95 per bucket: one scan (grouping sets)."""
+    """Counts and TIMELINE_QUANTILES per bucket, and each persona's p95 per bucket.
+
+    DuckDB's `quantile_disc` holds every value it is given, so the buckets are
+    taken a slice of time at a time, TIMELINE_SLICE_ROWS requests at most
+    (Parquet's row-group statistics on ts skip the rest of the files).
+    """
     buckets = timeline_buckets(window, requests)
     if buckets is None:
         return None
     bucket, nbuckets = buckets
+    assert window.start is not None
     expr, params = _bucket(window, bucket, nbuckets)
     qs = tuple(PERCENTILES[k] for k in TIMELINE_QUANTILES)
     fractions = ", ".join("?::DOUBLE" for _ in qs)
-    got = query.arrays(
-        f"SELECT persona, b, GROUPING(persona) AS everyone, count(*) AS n, count(*) FILTER (WHERE ok = 0) AS failed, "
-        f"quantile_disc({QUANTILE_OF}, [{fractions}]) AS q FROM (SELECT persona, {expr} AS b, rt, ok FROM raw "
-        f"WHERE {REAL}) "
-        "GROUP BY GROUPING SETS ((b), (persona, b))", [*qs, *params])
-    everyone = got["everyone"] == 1
     counts, fails = np.zeros(nbuckets, np.int64), np.zeros(nbuckets, np.int64)
     quantiles = np.full((nbuckets, len(qs)), np.nan)
-    index = got["b"][everyone].astype(np.int64)
-    counts[index], fails[index] = got["n"][everyone], got["failed"][everyone]
-    if index.size:
-        quantiles[index] = from_micros([list(q) for q in got["q"][everyone]])
     p95 = TIMELINE_QUANTILES.index("p95")
     by_persona: dict[str, np.ndarray] = {}
-    for name, b, q in zip(got["persona"][~everyone], got["b"][~everyone], got["q"][~everyone]):
-        if name:
-            by_persona.setdefault(str(name), np.full(nbuckets, np.nan))[int(b)] = from_micros(q[p95])
+    per_slice = max(int(nbuckets * TIMELINE_SLICE_ROWS / max(requests, 1)), 1)
+    for low in range(0, nbuckets, per_slice):
+        high = min(low + per_slice, nbuckets)
+        # the rows of buckets [low, high): by their bucket, with a ts range one bucket wider that prunes files
+        near = [window.start + (low - 1) * bucket if low else -np.inf,
+                window.start + (high + 1) * bucket if high < nbuckets else np.inf]
+        got = query.arrays(
+            f"SELECT persona, b, GROUPING(persona) AS everyone, count(*) AS n, count(*) FILTER (WHERE ok = 0) AS failed, "
+            f"quantile_disc({QUANTILE_OF}, [{fractions}]) AS q FROM (SELECT persona, {expr} AS b, rt, ok FROM raw "
+            f"WHERE {REAL} AND ts >= ? AND ts < ?) WHERE b >= ? AND b < ? GROUP BY GROUPING SETS ((b), (persona, b))",
+            [*qs, *params, *near, low, high])
+        everyone = got["everyone"] == 1
+        index = got["b"][everyone].astype(np.int64)
+        counts[index], fails[index] = got["n"][everyone], got["failed"][everyone]
+        if index.size:
+            quantiles[index] = from_micros([list(q) for q in got["q"][everyone]])
+        for name, b, q in zip(got["persona"][~everyone], got["b"][~everyone], got["q"][~everyone]):
+            if name:
+                by_persona.setdefault(str(name), np.full(nbuckets, np.nan))[int(b)] = from_micros(q[p95])
     return build_timeline(window, bucket, counts, fails, quantiles, data.history, dict(sorted(by_persona.items())))
 
 

@@ -11,15 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.compare import (
-    BIN_WIDTH,
-    IMPROVEMENT,
-    NOISE,
-    REGRESSION,
-    block_replicates,
-    latency_bins,
-    samples_of,
-)
+from analysis.compare import IMPROVEMENT, NOISE, REGRESSION, block_replicates, samples_of
+from analysis.latency_bins import BIN_WIDTH, latency_bins
 from analysis.percentiles import nearest_rank_index
 from analysis.synthetic import Endpoint, synthesise, write_request_log, write_run_json
 from careerload import cmd_compare
