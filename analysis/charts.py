@@ -420,8 +420,11 @@ def comparison_chart(rows: list[dict[str, Any]], tolerance: float, path: Path) -
         high = np.array([np.nan if e["ci_high"] is None else e["ci_high"] * 100 for e in entries])
         ax.barh(y, np.nan_to_num(change), color=[FLAG_COLOURS[e["flag"]] for e in entries])
         has_interval = np.isfinite(low)
+        # the interval is binned (within half a bin, 0.1 %): on a run of millions of requests it can be
+        # narrower than that and miss the exact point estimate, which a negative bar length cannot draw
         interval = ax.errorbar(change[has_interval], y[has_interval],
-                               xerr=[change[has_interval] - low[has_interval], high[has_interval] - change[has_interval]],
+                               xerr=[np.maximum(change[has_interval] - low[has_interval], 0),
+                                     np.maximum(high[has_interval] - change[has_interval], 0)],
                                fmt="none", ecolor="black", capsize=3, linewidth=1, label="bootstrap interval")
         ax.axvline(0, color="black", linewidth=0.8)
         for side in (-1, 1):

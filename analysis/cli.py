@@ -36,6 +36,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--k6-exit-codes", action="store_true", help="exit 99 on FAIL instead of 1, as k6 does")
     parser.add_argument("--out", metavar="DIR",
                         help="write the reports here (default: the run directory, or the directory of PREFIX)")
+    add_engine_argument(parser)
+
+
+def add_engine_argument(parser: argparse.ArgumentParser) -> None:
+    """--engine, for `report` and `compare` (the choices are analysis.load.ENGINES, not imported here: see run)."""
+    parser.add_argument("--engine", choices=("duckdb", "memory"), default="duckdb",
+                        help="read the raw log out of core with DuckDB (default: memory stays flat however many rows) "
+                             "or all into memory (the reference engine; same figures to the last digit)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
 
             args.run_dir = convert(args.k6_json, args.out or Path(args.k6_json).with_suffix(""))
         result = report(args.run_dir, locust_csv=args.locust_csv, thresholds_file=args.thresholds,
-                        scenario=args.scenario, strict=args.strict, out_dir=args.out)
+                        scenario=args.scenario, strict=args.strict, out_dir=args.out,
+                        engine=args.engine)
     except (RunDirError, ScenarioError) as exc:
         raise UsageError(str(exc)) from exc
     except OSError as exc:  # a report file or charts/ cannot be written (--out on a read-only or missing mount)

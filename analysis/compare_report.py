@@ -13,7 +13,7 @@ from typing import Any
 
 from analysis import charts, markdown
 from analysis.compare import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, DEFAULT_TOLERANCE, compare
-from analysis.load import load_run_dir
+from analysis.load import ENGINE_DUCKDB, load_run_dir
 from foundation import rundir
 
 COMPARISON_MD = "comparison.md"
@@ -23,9 +23,10 @@ COMPARISON_CHART = "comparison.png"
 
 def run_compare(base_dir: str | Path, candidate_dir: str | Path, *, out_dir: str | Path | None = None,
                 tolerance: float = DEFAULT_TOLERANCE, confidence: float = DEFAULT_CONFIDENCE,
-                resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> tuple[dict[str, Any], list[Path]]:
+                resamples: int = DEFAULT_RESAMPLES, seed: int = 0,
+                engine: str = ENGINE_DUCKDB) -> tuple[dict[str, Any], list[Path]]:
     """Compare two run directories and write comparison.json, comparison.md and charts/comparison.png."""
-    result = compare(load_run_dir(base_dir), load_run_dir(candidate_dir), tolerance=tolerance,
+    result = compare(load_run_dir(base_dir, engine), load_run_dir(candidate_dir, engine), tolerance=tolerance,
                      confidence=confidence, resamples=resamples, seed=seed)
     out = Path(out_dir) if out_dir is not None else Path(candidate_dir)
     (out / rundir.CHARTS_DIR).mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from analysis.span_figures import has_raw_log
 from analysis.spans import Interval
 from analysis.time_scopes import Scopes
 from analysis.verdict import observe
@@ -32,7 +33,7 @@ def abort_evidence(run: dict[str, Any], scopes: Scopes, server: dict[str, Any]) 
     except (ScenarioError, KeyError, TypeError, ValueError) as exc:
         evidence["exact_note"] = f"run.json's abort record cannot be read back: {exc}"
         return evidence
-    if scopes.data.requests is None:
+    if not has_raw_log(scopes.data):
         evidence["exact_note"] = "no raw request log to recompute the window from"
         return evidence
     # the live window is closed at both ends, [start, end] (scenarios.sliding_window)

@@ -21,8 +21,13 @@ sign of a foreign input. The per-process raw logs are merged here (torn rows
 left out and counted, foundation.rawlog), a Locust CSV that cannot be read is
 left out with a note, and `RunData.incomplete` says why the run is incomplete.
 
-The raw log can be large (10 M rows is an hour of a big test), so it is read with
-pyarrow's multi-threaded CSV reader, with explicit types and the repetitive
+The raw log is Parquet (foundation.rundir) or, in run directories written
+before it or with --request-log-format csv, CSV. It can be far larger than
+memory (an hour at 30,000 requests/s is 108 M rows), so by default it is not
+read here at all: `RunData.raw_log` says which files hold it and the out-of-core
+engine (analysis.raw_query, DuckDB) scans them. The in-memory engine
+(`engine="memory"`, the reference the out-of-core one is tested against) reads
+it into `RunData.requests` with pyarrow, with explicit types and the repetitive
 string columns dictionary-encoded (pandas categories) as they are parsed.
 """
 
@@ -39,10 +44,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 
 from analysis.server import read_server
 from foundation import rundir
-from foundation.rawlog import recover_request_log
+from foundation.rawlog import parquet_logs, recover_request_log
+
+ENGINE_DUCKDB, ENGINE_MEMORY = "duckdb", "memory"
+ENGINES = (ENGINE_DUCKDB, ENGINE_MEMORY)
 
 # The raw log's columns the analysis reads, with their dtypes (see foundation/rundir.py);
 # `worker` is not used and not read; `size` is read for the schedule rows' dropped counts.
@@ -75,6 +84,14 @@ class RunDirError(Exception):
 
 
 @dataclass
+class RawLog:
+    """Which files hold a run's raw request log: Parquet (compacted files and segments) or CSV, checked."""
+
+    format: str          # "parquet" or "csv" (foundation.rundir.REQUEST_LOG_FORMATS)
+    paths: list[Path]
+
+
+@dataclass
 class RunData:
     """What was read: the raw log when there is one, Locust's CSVs when present, run.json."""
 
@@ -90,6 +107,9 @@ class RunData:
     server: dict[str, Any] = field(default_factory=dict)
     # a run that did not complete: {"reason", "detail", "torn_rows", "left_out": [sentences]}; None when complete
     incomplete: dict[str, Any] | None = None
+    # the raw log's files, whichever engine reads them (None without a raw log); `requests` is read from
+    # them only by the in-memory engine
+    raw_log: RawLog | None = None
     # the raw log's schedule rows (ITER, SCHED: rundir.SCHEDULE_ROW_TYPES) of an arrival-rate run, apart from
     # the requests so that no request figure counts them; None when there are none
     schedule: pd.DataFrame | None = None
@@ -97,6 +117,24 @@ class RunData:
     def __post_init__(self) -> None:
         if self.requests is not None and self.schedule is None:
             self.requests, self.schedule = split_schedule_rows(self.requests)
+
+
+def read_schedule_rows(raw: RawLog) -> pd.DataFrame | None:
+    """The schedule rows alone (the out-of-core engine): Parquet is filtered as it is read, batch by batch, so
+    memory follows the schedule rows, not the requests. A CSV log has no filter on the way in: it is read whole."""
+    if raw.format == "csv":
+        return split_schedule_rows(read_raw_log(raw))[1]
+    strings = [column for column, dtype in REQUEST_LOG_DTYPES.items() if dtype == "category"]
+    try:
+        table = pq.read_table(raw.paths, columns=list(REQUEST_LOG_DTYPES), read_dictionary=strings,
+                              filters=[("type", "in", list(rundir.SCHEDULE_ROW_TYPES))])
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise RunDirError(f"the raw request log of {raw.paths[0].parent} is malformed: {exc}") from exc
+    if not table.num_rows:
+        return None
+    table = table.unify_dictionaries().cast(pa.schema(
+        [(column, _ARROW_TYPES[dtype]) for column, dtype in REQUEST_LOG_DTYPES.items()]))
+    return table.to_pandas()
 
 
 def split_schedule_rows(log: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -130,6 +168,17 @@ def _header(path: Path) -> list[str]:
         return next(csv.reader(io.StringIO(handle.readline())), [])
 
 
+def check_request_log(path: Path) -> None:
+    """Refuse a CSV raw log that was cut off or is not one (its header)."""
+    _check_complete(path)
+    header = _header(path)
+    if tuple(header) != rundir.REQUEST_LOG_COLUMNS:
+        raise RunDirError(
+            f"{path} is truncated or not a request log: header is {','.join(header)!r}, "
+            f"expected {','.join(rundir.REQUEST_LOG_COLUMNS)!r}"
+        )
+
+
 def read_request_log(path: Path) -> pd.DataFrame:
     """Read one raw request log, checking that it is complete first.
 
@@ -140,13 +189,7 @@ def read_request_log(path: Path) -> pd.DataFrame:
     can be told that quoted values may contain newlines (an error message
     with a line break), which is tried only when the fast parse trips on one.
     """
-    _check_complete(path)
-    header = _header(path)
-    if tuple(header) != rundir.REQUEST_LOG_COLUMNS:
-        raise RunDirError(
-            f"{path} is truncated or not a request log: header is {','.join(header)!r}, "
-            f"expected {','.join(rundir.REQUEST_LOG_COLUMNS)!r}"
-        )
+    check_request_log(path)
     convert = pa_csv.ConvertOptions(
         column_types={column: _ARROW_TYPES[dtype] for column, dtype in REQUEST_LOG_DTYPES.items()},
         include_columns=list(REQUEST_LOG_DTYPES),
@@ -163,6 +206,35 @@ def read_request_log(path: Path) -> pd.DataFrame:
             raise RunDirError(f"{path} is malformed: {exc2}") from exc2
     # column by column, freeing Arrow's buffers as pandas takes them over
     return table.to_pandas(split_blocks=True, self_destruct=True)
+
+
+def read_parquet_logs(paths: list[Path]) -> pd.DataFrame:
+    """The Parquet raw log's files in one frame (the in-memory engine), string columns as categories."""
+    strings = [column for column, dtype in REQUEST_LOG_DTYPES.items() if dtype == "category"]
+    try:
+        table = pq.read_table(paths, columns=list(REQUEST_LOG_DTYPES), read_dictionary=strings)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise RunDirError(f"the raw request log of {paths[0].parent} is malformed: {exc}") from exc
+    table = table.unify_dictionaries().cast(pa.schema(
+        [(column, _ARROW_TYPES[dtype]) for column, dtype in REQUEST_LOG_DTYPES.items()]))
+    return table.to_pandas(split_blocks=True, self_destruct=True)
+
+
+def find_raw_log(run_dir: Path) -> RawLog | None:
+    """The run's raw log: its Parquet files when there are any, else requests.csv (or the per-worker CSVs)."""
+    parquet = parquet_logs(run_dir)
+    if parquet:
+        return RawLog("parquet", parquet)
+    merged = run_dir / rundir.REQUEST_LOG
+    csvs = [merged] if merged.is_file() else sorted(run_dir.glob(rundir.WORKER_REQUEST_LOG.format(worker="*")))
+    for path in csvs:
+        check_request_log(path)
+    return RawLog("csv", csvs) if csvs else None
+
+
+def read_raw_log(raw: RawLog) -> pd.DataFrame:
+    """The whole raw log in memory (the in-memory engine)."""
+    return read_parquet_logs(raw.paths) if raw.format == "parquet" else _read_request_logs(raw.paths)
 
 
 def _read_request_logs(paths: list[Path]) -> pd.DataFrame:
@@ -216,8 +288,11 @@ def _read_left_by_a_dead_run(read: Any, path: Path, *args: Any, left_out: list[s
         return None
 
 
-def load_run_dir(path: str | Path) -> RunData:
-    """Read a `careerload run` directory: run.json plus the raw log, or Locust's CSVs without one."""
+def load_run_dir(path: str | Path, engine: str = ENGINE_DUCKDB) -> RunData:
+    """Read a `careerload run` directory: run.json plus the raw log, or Locust's CSVs without one.
+
+    engine ENGINE_MEMORY reads the raw log into `requests`; ENGINE_DUCKDB only finds its files (`raw_log`).
+    """
     run_dir = Path(path)
     if not run_dir.is_dir():
         raise RunDirError(f"{run_dir} is not a directory")
@@ -235,17 +310,18 @@ def load_run_dir(path: str | Path) -> RunData:
 
     incomplete: dict[str, Any] | None = rundir.incomplete_of(run)
     if incomplete is not None:
-        return _load_incomplete(run_dir, run, incomplete)
-    merged_log = run_dir / rundir.REQUEST_LOG
-    logs = [merged_log] if merged_log.is_file() else sorted(run_dir.glob(rundir.WORKER_REQUEST_LOG.format(worker="*")))
+        return _load_incomplete(run_dir, run, incomplete, engine)
+    raw = find_raw_log(run_dir)
     stats_path = run_dir / rundir.STATS_CSV
-    if not logs and not stats_path.is_file():
+    if raw is None and not stats_path.is_file():
         raise RunDirError(f"{run_dir} has neither {rundir.REQUEST_LOG} nor {rundir.STATS_CSV}: nothing to analyse")
     return RunData(
         source=str(run_dir),
         out_dir=run_dir,
         run=run,
-        requests=_read_request_logs(logs) if logs else None,
+        requests=read_raw_log(raw) if raw is not None and engine == ENGINE_MEMORY else None,
+        raw_log=raw,
+        schedule=read_schedule_rows(raw) if raw is not None and engine == ENGINE_DUCKDB else None,
         stats=_read_stats(stats_path) if stats_path.is_file() else None,
         history=_read_optional(run_dir / rundir.HISTORY_CSV, HISTORY_COLUMNS, "_stats_history.csv"),
         failures=_read_optional(run_dir / rundir.FAILURES_CSV, FAILURES_COLUMNS, "_failures.csv"),
@@ -254,17 +330,21 @@ def load_run_dir(path: str | Path) -> RunData:
     )
 
 
-def _load_incomplete(run_dir: Path, run: dict[str, Any], incomplete: dict[str, Any]) -> RunData:
-    """A run whose writer died: merge what every process wrote, keep every Locust CSV that can still be read."""
+def _load_incomplete(run_dir: Path, run: dict[str, Any], incomplete: dict[str, Any], engine: str) -> RunData:
+    """A run whose writer died: merge what every process wrote, keep every Locust CSV that can still be read.
+
+    CSV logs are merged (torn rows left out and counted); Parquet segments are
+    whole by construction and read as they are, without a merge.
+    """
     try:
         merged = recover_request_log(run_dir)
     except OSError as exc:
         raise RunDirError(f"cannot merge the raw request logs of {run_dir} (the run did not complete): "
                           f"{exc.strerror or exc}") from exc
-    merged_log = run_dir / rundir.REQUEST_LOG
+    raw = find_raw_log(run_dir)
     left_out: list[str] = []
     stats = _read_left_by_a_dead_run(_read_stats, run_dir / rundir.STATS_CSV, left_out=left_out)
-    if not merged_log.is_file() and stats is None:
+    if raw is None and stats is None:
         raise RunDirError(f"{run_dir} has neither a raw request log nor a readable {rundir.STATS_CSV}: the run "
                           f"did not complete ({incomplete['reason']}) and left nothing to analyse")
     csvs = {name: _read_left_by_a_dead_run(_read_locust_csv, run_dir / name, columns, what, left_out=left_out)
@@ -275,7 +355,9 @@ def _load_incomplete(run_dir: Path, run: dict[str, Any], incomplete: dict[str, A
         source=str(run_dir),
         out_dir=run_dir,
         run=run,
-        requests=read_request_log(merged_log) if merged_log.is_file() else None,
+        requests=read_raw_log(raw) if raw is not None and engine == ENGINE_MEMORY else None,
+        raw_log=raw,
+        schedule=read_schedule_rows(raw) if raw is not None and engine == ENGINE_DUCKDB else None,
         stats=stats,
         history=csvs[rundir.HISTORY_CSV],
         failures=csvs[rundir.FAILURES_CSV],

@@ -36,8 +36,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.percentiles import PERCENTILES, grouped_quantiles
-from analysis.raw_stats import RequestFigures, request_figures
+from analysis.raw_stats import raw_figures
 from analysis.runstats import RunStats
+from analysis.span_figures import RequestFigures
 from analysis.spans import Interval, rows_in, total_duration
 from foundation import rundir
 
@@ -126,7 +127,7 @@ def iteration_figures(schedule: pd.DataFrame | None, intervals: list[Interval] |
     lateness_ms["max"] = round(float(lateness.max()), 3) if lateness.size else None
     sched = rows[kind == rundir.SCHEDULE_TYPE]
     duration = None if intervals is None else total_duration(intervals)
-    from_schedule = request_figures(_schedule_requests(sched), duration) if len(sched) else None
+    from_schedule = RequestFigures(*raw_figures(_schedule_requests(sched), duration)) if len(sched) else None
     return IterationFigures(started, dropped, lateness_ms, from_schedule)
 
 

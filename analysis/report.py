@@ -13,9 +13,9 @@ from pathlib import Path
 
 from analysis import charts, html, junit, markdown, open_model, summary as summary_mod, verdict
 from analysis.live_check import abort_evidence
+from analysis.load import ENGINE_DUCKDB, RunData, load_locust_csv, load_run_dir
 from analysis.stages import stage_entries
 from analysis.time_scopes import Scopes
-from analysis.load import RunData, load_locust_csv, load_run_dir
 from analysis.runstats import RunStats
 from analysis.stats import compute
 from analysis.summary import Summary
@@ -46,7 +46,7 @@ def analyse(data: RunData, thresholds: list[Threshold], origin: str) -> tuple[Su
     scopes = Scopes(data, stats, iterations)
     results = verdict.evaluate(thresholds, stats, data.server, scopes)
     time_aware = summary_mod.TimeAware(
-        stages=stage_entries(data.run, data.requests, data.schedule, stats.window),
+        stages=stage_entries(data, stats.window),
         open_model=open_model.summarise(data.run, data.schedule, iterations, stats),
         abort=abort_evidence(data.run, scopes, data.server),
     )
@@ -66,13 +66,16 @@ def write_all(summary: Summary, stats: RunStats, out_dir: Path, strict: bool) ->
 
 
 def report(run_dir: str | Path | None = None, *, locust_csv: str | None = None, thresholds_file: str | None = None,
-           scenario: str | None = None, strict: bool = False, out_dir: str | Path | None = None) -> Report:
+           scenario: str | None = None, strict: bool = False, out_dir: str | Path | None = None,
+           engine: str = ENGINE_DUCKDB) -> Report:
     """Analyse a run directory (or plain Locust CSVs) and write every report file.
+
+    `engine`: how the raw log is read (analysis.load.ENGINES): out of core (DuckDB) or all in memory.
 
     Raises `analysis.load.RunDirError` for unusable input and
     `scenarios.thresholds.ScenarioError` for unusable thresholds.
     """
-    data = load_locust_csv(locust_csv, out_dir) if locust_csv else load_run_dir(run_dir)
+    data = load_locust_csv(locust_csv, out_dir) if locust_csv else load_run_dir(run_dir, engine)
     if out_dir is not None:
         data.out_dir = Path(out_dir)
     thresholds, origin = choose_thresholds(data, thresholds_file, scenario)

@@ -14,11 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
-
+from analysis.load import RunData
 from analysis.open_model import intended, is_arrival, iteration_figures
-from analysis.raw_stats import request_figures
-from analysis.spans import Interval, rows_in
+from analysis.span_figures import figures_in, has_raw_log
+from analysis.spans import Interval
 from analysis.window import Window
 
 
@@ -57,11 +56,11 @@ def stage_spans(run: dict[str, Any]) -> list[StageSpan]:
     return spans
 
 
-def stage_entries(run: dict[str, Any], requests: pd.DataFrame | None, schedule: pd.DataFrame | None,
-                  window: Window) -> list[dict[str, Any]]:
+def stage_entries(data: RunData, window: Window) -> list[dict[str, Any]]:
     """One summary entry per stage; [] when the run has no shape or no raw log to cut."""
-    if requests is None:
+    if not has_raw_log(data):
         return []
+    run, schedule = data.run, data.schedule
     arrival = is_arrival(run)
     entries = []
     for span in stage_spans(run):
@@ -73,7 +72,7 @@ def stage_entries(run: dict[str, Any], requests: pd.DataFrame | None, schedule: 
             "aggregate": None, "endpoints": [],
         }
         if interval is not None:
-            figures = request_figures(rows_in(requests, [interval]), interval.duration_s)
+            figures = figures_in(data, [interval])
             entry["aggregate"], entry["endpoints"] = figures.aggregate, figures.endpoints
             if arrival:
                 played_to = span.start_s + interval.duration_s

@@ -4,6 +4,10 @@
   latencies per endpoint, Poisson-like start times, failures at a given ratio.
 - `write_request_log` writes a raw log in the run-directory format with pyarrow's
   CSV writer (10 M rows in seconds; never row by row).
+- `write_parquet_log` writes one Parquet file of the raw log (a compacted
+  `requests-<worker>.parquet`); `stream_run_log` draws and writes a raw log of
+  any size one slice of time at a time (memory stays at one slice), as Parquet
+  files per worker or as one requests.csv: the benchmark's 100 M rows.
 - `write_run_json` writes the run.json a `careerload run` would.
 - `replay_into_locust` feeds a raw log through Locust's own statistics and CSV
   writer (with a simulated clock), so the resulting `_stats.csv`,
@@ -27,6 +31,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 
 from foundation import rundir
 
@@ -85,6 +90,65 @@ def write_request_log(frame: pd.DataFrame, path: Path) -> Path:
     ]))
     pa_csv.write_csv(table, path, pa_csv.WriteOptions(quoting_style="needed"))
     return path
+
+
+def write_parquet_log(frame: pd.DataFrame, path: Path, row_group_rows: int = 1 << 20) -> Path:
+    """A raw log as one Parquet file in the run-directory format (foundation.rundir.REQUEST_LOG_ARROW_TYPES).
+
+    Used for a compacted `requests-<worker>.parquet` or, cut into small frames, for segments.
+    """
+    pq.write_table(_arrow_log(frame), path, row_group_size=row_group_rows, compression="zstd",
+                   use_dictionary=["type", "name", "error", "user", "worker"])
+    return path
+
+
+STREAM_SLICE_ROWS = 2_000_000
+
+
+def _arrow_log(frame: pd.DataFrame) -> pa.Table:
+    schema = pa.schema([(c, pa.type_for_alias(rundir.REQUEST_LOG_ARROW_TYPES[c])) for c in rundir.REQUEST_LOG_COLUMNS])
+    table = pa.Table.from_pandas(frame[list(rundir.REQUEST_LOG_COLUMNS)], preserve_index=False)
+    return table.cast(pa.schema([pa.field(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type)
+                                 for f in table.schema])).cast(schema)
+
+
+def stream_run_log(run_dir: Path, endpoints: list[Endpoint], rows: int, duration_s: float, start: float, seed: int,
+                   workers: tuple[str, ...], fmt: str = "parquet", scale: float = 1.0) -> list[Path]:
+    """Draw `rows` requests slice by slice (STREAM_SLICE_ROWS each, consecutive spans of time) and write them:
+    `parquet`, slices dealt in turn to one requests-<worker>.parquet per worker (a row group per slice);
+    `csv`, all into requests.csv. Response times are multiplied by `scale`. Returns the files written."""
+    slices = max(-(-rows // STREAM_SLICE_ROWS), 1)
+    width = duration_s / slices
+    writers: dict[str, Any] = {}
+    paths: list[Path] = []
+    try:
+        for i in range(slices):
+            n = rows // slices + (1 if i < rows % slices else 0)
+            worker = workers[i % len(workers)]
+            frame = synthesise(endpoints, n, width, start + i * width, seed=seed * 100_003 + i, workers=(worker,))
+            if scale != 1.0:
+                frame["rt_ms"] = (frame["rt_ms"] * scale).round(3)
+            table = _arrow_log(frame)
+            del frame
+            key = worker if fmt == "parquet" else "csv"
+            if key not in writers:
+                if fmt == "parquet":
+                    path = run_dir / rundir.PARQUET_REQUEST_LOG.format(worker=worker)
+                    writers[key] = pq.ParquetWriter(path, table.schema, compression="zstd",
+                                                    use_dictionary=["type", "name", "error", "user", "worker"])
+                else:
+                    path = run_dir / rundir.REQUEST_LOG
+                    writers[key] = pa_csv.CSVWriter(path, table.schema, write_options=pa_csv.WriteOptions(
+                        quoting_style="needed"))
+                paths.append(path)
+            if fmt == "parquet":
+                writers[key].write_table(table, row_group_size=table.num_rows)
+            else:
+                writers[key].write_table(table)
+    finally:
+        for writer in writers.values():
+            writer.close()
+    return paths
 
 
 def iso(epoch: float) -> str:

@@ -19,9 +19,9 @@ from typing import Any
 
 from analysis.load import RunData
 from analysis.open_model import IterationFigures, iteration_figures
-from analysis.raw_stats import RequestFigures, request_figures
 from analysis.runstats import RunStats
-from analysis.spans import Interval, rows_in, total_duration
+from analysis.span_figures import RequestFigures, figures_in, has_raw_log
+from analysis.spans import Interval
 from analysis.stages import StageSpan, stage_spans
 from analysis.window import Window
 from scenarios.thresholds import Bound, Span
@@ -85,7 +85,7 @@ class Scopes:
         return self.window.end - bound.offset_s if bound.from_end else self.window.start + bound.offset_s
 
     def _compute(self, span: Span) -> tuple[Figures | None, str]:
-        if self.data.requests is None:
+        if not has_raw_log(self.data):
             return None, "time scopes need the raw request log (Locust's CSVs hold run-wide totals only)"
         intervals, why = self.intervals(span)
         if not intervals:
@@ -94,6 +94,4 @@ class Scopes:
 
     def figures_of(self, intervals: list[Interval]) -> Figures:
         """The figures of the raw-log rows that start in these intervals."""
-        assert self.data.requests is not None
-        requests = request_figures(rows_in(self.data.requests, intervals), total_duration(intervals))
-        return Figures(requests, iteration_figures(self.data.schedule, intervals), intervals)
+        return Figures(figures_in(self.data, intervals), iteration_figures(self.data.schedule, intervals), intervals)

@@ -17,9 +17,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from analysis.raw_stats import RequestFigures
 from analysis.runstats import RunStats
 from analysis.server import observe as server_observe, rss_growth
+from analysis.span_figures import RequestFigures
 from analysis.time_scopes import Figures, Scopes, whole_run
 from scenarios import k6_thresholds
 from scenarios.thresholds import (

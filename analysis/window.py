@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from analysis.load import RunData
+from analysis.raw_query import RawQuery
 
 
 def _iso_to_epoch(value: Any) -> float | None:
@@ -49,6 +50,23 @@ class Window:
         }
 
 
+def raw_span(data: RunData) -> tuple[int, float, float, float]:
+    """The raw log's rows, first start, last start and last end (start + response time); 0 rows without one."""
+    if data.requests is not None:
+        if not len(data.requests):
+            return 0, 0.0, 0.0, 0.0
+        ts = data.requests["ts"].to_numpy()
+        return len(ts), float(ts.min()), float(ts.max()), float((ts + data.requests["rt_ms"].to_numpy() / 1000.0).max())
+    if data.raw_log is not None:
+        query = RawQuery(data.raw_log)
+        try:
+            rows, first, last, end = query.span()
+        finally:
+            query.close()
+        return (rows, float(first), float(last), float(end)) if rows else (0, 0.0, 0.0, 0.0)
+    return 0, 0.0, 0.0, 0.0
+
+
 def load_window(data: RunData) -> Window:
     """run.json start/end when present, else the raw log's span, else Locust's history span.
 
@@ -57,17 +75,15 @@ def load_window(data: RunData) -> Window:
     writer gave up, not when the load stopped.
     """
     start, end = _iso_to_epoch(data.run.get("start")), _iso_to_epoch(data.run.get("end"))
-    if data.incomplete is not None and data.requests is not None and len(data.requests):
-        ts = data.requests["ts"].to_numpy()
-        last = float((ts + data.requests["rt_ms"].to_numpy() / 1000.0).max())
-        first = start if start is not None and start < last else float(ts.min())
-        return Window(first, last, "run.json start, last request (incomplete run)"
+    rows, first_ts, last_ts, last_end = raw_span(data)
+    if data.incomplete is not None and rows:
+        first = start if start is not None and start < last_end else first_ts
+        return Window(first, last_end, "run.json start, last request (incomplete run)"
                       if first == start else "raw request log span (incomplete run)")
     if start is not None and end is not None and end > start:
         return Window(start, end, "run.json")
-    if data.requests is not None and len(data.requests):
-        ts = data.requests["ts"].to_numpy()
-        return Window(float(ts.min()), float(ts.max()), "raw request log span")
+    if rows:
+        return Window(first_ts, last_ts, "raw request log span")
     if data.history is not None and len(data.history):
         stamps = data.history["Timestamp"].to_numpy(dtype=float)
         return Window(float(stamps.min()), float(stamps.max()), "locust history")

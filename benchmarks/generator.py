@@ -13,9 +13,10 @@ runs Locust headless against its one endpoint, each variant in its own process:
                 per-persona statistics, careerload's listeners), raw request log off
     copilot     machinery under the career-copilot profile (its own-id route at login,
                 the path template /jobs/{job_id}): what a second profile costs
-    everything  machinery + the raw request log (--run-dir)
+    everything  machinery + the raw request log (--run-dir), Parquet segments
     live window everything + a scenario with three abort_on_fail thresholds (two on the aggregate,
                 one on the endpoint; never reached): the live window fed with every request twice
+    csv log     everything with --request-log-format csv (the raw log before issue 19)
     1 worker    everything, as a master plus 1 worker process (raw log written by the worker,
                 as `careerload run --workers` does)
     2 workers   the same with 2 worker processes
@@ -24,7 +25,11 @@ runs Locust headless against its one endpoint, each variant in its own process:
 and prints requests/s and the ratios the issues ask for: persona / bare for both
 built-in profiles (a profile must cost nothing measurable), everything / bare >= 0.8,
 the raw log's own cost (1 - everything / machinery) <= 10 %, the scaling from 1 to
-2 local workers, and what shipping the raw rows to the master costs. On a machine
+2 local workers, what shipping the raw rows to the master costs, and the raw log's
+bytes per request: on disk (Parquet and CSV), and over the wire (the shipped
+run's rows re-encoded into segments of the size a worker sends, with the
+worker's own encoder: the master writes what it receives unchanged, then
+compacts it, so the wire bytes are not on disk at the end). On a machine
 with fewer cores than processes (master + workers + the server) the scaling ratio
 is bounded by the cores, not by careerload: the line says how many there are.
 
@@ -138,7 +143,8 @@ server.serve_forever()
 
     def locust(variant: str, host: str, seconds: int, users: int, run_dir: Path | None, role: str = "local",
                master_port: int = 0, workers: int = 0, log_to: str = "run-dir") -> subprocess.Popen:
-        env = {**os.environ, "CAREERLOAD_BENCH_VARIANT": variant, "PYTHONPATH": str(REPO)}
+        env = {**os.environ, "CAREERLOAD_BENCH_VARIANT": "everything" if variant == "csv log" else variant,
+               "PYTHONPATH": str(REPO), "CAREERLOAD_REQUEST_LOG_FORMAT": "csv" if variant == "csv log" else "parquet"}
         cmd = [sys.executable, "-m", "locust", "-f", str(HERE), "--host", host]
         if variant == "live window":
             cmd += ["--scenario", str(LIVE_WINDOW_SCENARIO)]
@@ -158,31 +164,54 @@ server.serve_forever()
                         "--expect-workers", str(workers)]
         return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    def requests_per_second(variant: str) -> float:
+    def requests_per_second(variant: str) -> tuple[float, int]:
+        """The run's requests/s of the measured endpoint, and every request it made (the raw log's rows)."""
         path = Path(tempfile.gettempdir()) / f"careerload-bench-{os.getpid()}-{variant}.json"
         entries = json.loads(path.read_text())
         path.unlink()
         total = sum(e["num_requests"] for e in entries if e["name"] == "/api/v1/jobs/{id}")
         start = min(e["start_time"] for e in entries)
         end = max(e["last_request_timestamp"] for e in entries)
-        return total / (end - start)
+        return total / (end - start), sum(e["num_requests"] for e in entries)
+
+    def wire_bytes(run_dir: Path, seconds: int, workers: int) -> int:
+        """The shipped rows as the workers sent them: re-encoded in segments of SEGMENT_INTERVAL_S of rows."""
+        import pyarrow.parquet as pq
+
+        from locustfiles._request_log import SEGMENT_INTERVAL_S, SEGMENT_ROWS, encode_segment
+
+        total = 0
+        for path in sorted(run_dir.glob("requests-w*.parquet")):
+            columns = list(pq.read_table(path).to_pydict().values())
+            rows = len(columns[0])
+            size = max(min(int(rows / seconds * SEGMENT_INTERVAL_S), SEGMENT_ROWS), 1)
+            total += sum(len(encode_segment([c[i:i + size] for c in columns])) for i in range(0, rows, size))
+        return total
 
     def measure(variant: str, host: str, seconds: int, users: int, raw_log: bool, workers: int = 0,
-                log_to: str = "run-dir") -> float:
+                log_to: str = "run-dir") -> tuple[float, dict[str, float]]:
+        """requests/s, and the raw log's bytes per request on disk (and over the wire when shipped)."""
         with tempfile.TemporaryDirectory() as tmp:
             run_dir = Path(tmp) if raw_log else None
             if not workers:
                 proc = locust(variant, host, seconds, users, run_dir)
                 proc.wait(timeout=seconds + 60)
-                return requests_per_second(variant)
-            port = free_port()
-            master = locust(variant, host, seconds, users, run_dir, "master", port, workers)
-            children = [locust(variant, host, seconds, users, run_dir, "worker", port, log_to=log_to)
-                        for _ in range(workers)]
-            master.wait(timeout=seconds + 90)
-            for child in children:
-                child.wait(timeout=30)
-            return requests_per_second(variant)
+            else:
+                port = free_port()
+                master = locust(variant, host, seconds, users, run_dir, "master", port, workers)
+                children = [locust(variant, host, seconds, users, run_dir, "worker", port, log_to=log_to)
+                            for _ in range(workers)]
+                master.wait(timeout=seconds + 90)
+                for child in children:
+                    child.wait(timeout=30)
+            rps, requests = requests_per_second(variant)
+            sizes: dict[str, float] = {}
+            if run_dir is not None and requests:
+                on_disk = sum(p.stat().st_size for p in run_dir.glob("requests*.*") if p.is_file())
+                sizes["disk"] = on_disk / requests
+                if log_to == "master" and workers:
+                    sizes["wire"] = wire_bytes(run_dir, seconds, workers) / requests
+            return rps, sizes
 
     def main() -> int:
         parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -193,7 +222,9 @@ server.serve_forever()
         server = subprocess.Popen([sys.executable, "-c", SERVER], stdout=subprocess.PIPE,
                                   stderr=subprocess.DEVNULL, text=True)
         runs: dict[str, list[float]] = {"bare": [], "machinery": [], "copilot": [], "everything": [],
-                                        "live window": [], "1 worker": [], "2 workers": [], "2 shipped": []}
+                                        "live window": [], "csv log": [], "1 worker": [], "2 workers": [],
+                                        "2 shipped": []}
+        sizes: dict[str, dict[str, float]] = {}
         LIVE_WINDOW_SCENARIO.write_text(LIVE_WINDOW_TOML)
         try:
             host = f"http://127.0.0.1:{server.stdout.readline().strip()}"
@@ -201,14 +232,16 @@ server.serve_forever()
             # someone else's work must not land on one variant only.
             for round_ in range(args.rounds):
                 order = [("bare", False), ("machinery", False), ("copilot", False), ("everything", True),
-                         ("live window", True)]
-                for variant, raw_log in order[round_ % 5:] + order[: round_ % 5]:  # rotate: no variant always last
-                    runs[variant].append(measure(variant, host, args.seconds, args.users, raw_log=raw_log))
+                         ("live window", True), ("csv log", True)]
+                for variant, raw_log in order[round_ % 6:] + order[: round_ % 6]:  # rotate: no variant always last
+                    rps, sizes[variant] = measure(variant, host, args.seconds, args.users, raw_log=raw_log)
+                    runs[variant].append(rps)
             for round_ in range(args.rounds):
                 order = [("1 worker", 1, "run-dir"), ("2 workers", 2, "run-dir"), ("2 shipped", 2, "master")]
                 for name, workers, log_to in order[round_ % 3:] + order[: round_ % 3]:
-                    runs[name].append(measure("workers", host, args.seconds, args.users, raw_log=True,
-                                              workers=workers, log_to=log_to))
+                    rps, sizes[name] = measure("workers", host, args.seconds, args.users, raw_log=True,
+                                               workers=workers, log_to=log_to)
+                    runs[name].append(rps)
         finally:
             LIVE_WINDOW_SCENARIO.unlink(missing_ok=True)
             server.terminate()
@@ -227,6 +260,11 @@ server.serve_forever()
         print(f"raw request log cost       {log_cost * 100:.1f} %  (want <= 10 %)")
         print(f"live window cost           {(1 - results['live window'] / results['everything']) * 100:.1f} %  "
               "(everything + three abort_on_fail thresholds judged live)")
+        print(f"csv log / bare             {results['csv log'] / results['bare']:.2f}  (the raw log before issue 19; "
+              f"Parquet / CSV {results['everything'] / results['csv log']:.2f})")
+        print(f"raw log bytes per request on disk: Parquet {sizes['everything']['disk']:.1f}, "
+              f"CSV {sizes['csv log']['disk']:.1f}; over the wire (2 shipped): {sizes['2 shipped']['wire']:.1f} "
+              f"(the CSV text shipped before issue 19: {sizes['csv log']['disk']:.1f})")
         print(f"local workers: 1 worker {results['1 worker']:.0f} requests/s, 2 workers {results['2 workers']:.0f} "
               f"requests/s, scaling {scaling:.2f} (ideal 2.00; {os.cpu_count()} cores shared by the master, "
               f"the workers and the server)")

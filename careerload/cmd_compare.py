@@ -24,6 +24,7 @@ def _fraction(text: str) -> float:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from analysis.cli import add_engine_argument
     from analysis.compare import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, DEFAULT_TOLERANCE
 
     parser.add_argument("base", metavar="BASE_DIR", help="the baseline run directory")
@@ -37,6 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"bootstrap resamples per percentile (default {DEFAULT_RESAMPLES})")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap random seed (default 0): same runs, same answer")
     parser.add_argument("--out", metavar="DIR", help="write the comparison here (default: CANDIDATE_DIR)")
+    add_engine_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--resamples must be at least 100, got {args.resamples}")
     try:
         result, files = run_compare(args.base, args.candidate, out_dir=args.out, tolerance=args.tolerance,
-                                    confidence=args.confidence, resamples=args.resamples, seed=args.seed)
+                                    confidence=args.confidence, resamples=args.resamples, seed=args.seed,
+                                    engine=args.engine)
     except RunDirError as exc:
         raise UsageError(str(exc)) from exc
     except OSError as exc:  # the comparison cannot be written: exit 2, not 1 (which CI reads as a regression)

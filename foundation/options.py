@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from foundation.logins import DEFAULT_PASSWORD, PASSWORD_ENV
+from foundation.rundir import REQUEST_LOG_FORMATS
 
 
 def worker_count(text: str) -> int:
@@ -168,9 +169,13 @@ OPTIONS: tuple[Option, ...] = (
            "hosts), or write them into the run directory directly (workers that share the master's file system).",
            default="master", choices=("master", "run-dir"), env="CAREERLOAD_REQUEST_LOG_TO", run=False,
            locust=True),
+    Option("request_log_format", "The raw request log's format: parquet (compressed columnar segments, about 4-12 "
+           "bytes a request; read out of core by the analysis) or csv (one text line a request, about 90 bytes; "
+           "what run directories held before). Rows shipped to the master are always Parquet.",
+           default="parquet", choices=REQUEST_LOG_FORMATS, env="CAREERLOAD_REQUEST_LOG_FORMAT", locust=True),
     Option("unsent_dir", "On a worker sending its rows to the master: where rows the master never confirmed (it "
-           "died) are kept, as DIR/<run>/requests-<worker>.unsent.csv, to copy into the master's run directory; "
-           "default results", default="results", env="CAREERLOAD_UNSENT_DIR", metavar="DIR", run=False,
+           "died) are kept, as DIR/<run>/requests/<worker>-<n>.parquet, to copy into the master's run directory's "
+           "requests/; default results", default="results", env="CAREERLOAD_UNSENT_DIR", metavar="DIR", run=False,
            locust=True),
 )
 

@@ -1,4 +1,4 @@
-"""The raw request logs of a run directory: merging the per-process logs, leaving out torn rows.
+"""The raw request logs of a run directory: which Parquet files hold them; merging CSV logs, leaving out torn rows.
 
 Shared by `careerload run` (which merges at the end of every run) and the
 analysis (which merges by itself when the run did not complete), so both
@@ -32,6 +32,32 @@ def worker_of(path: Path) -> str:
     """The worker id in a requests-<worker>.csv (or requests-<worker>.unsent.csv) file name."""
     prefix, _, suffix = rundir.WORKER_REQUEST_LOG.partition("{worker}")
     return path.name[len(prefix): len(path.name) - len(suffix)].split(".")[0]
+
+
+def segment_worker(path: Path) -> str:
+    """The worker id in a segment's name, <worker>-<number>.parquet."""
+    return path.name.rpartition("-")[0]
+
+
+def worker_segments(segments_dir: Path, worker: str) -> list[Path]:
+    """One worker's segments in a segments directory, in the order they were written."""
+    return sorted(segments_dir.glob(rundir.SEGMENT.replace("{number:06d}", "[0-9]*").format(worker=worker)))
+
+
+def parquet_logs(run_dir: Path) -> list[Path]:
+    """Every Parquet file of a run's raw log: each worker's compacted file, else its segments (foundation.rundir).
+
+    A worker whose compaction finished has both only between the rename of its
+    compacted file and the removal of its segments: the compacted file wins, so
+    no row is read twice. Files still under a temporary name (`.*.tmp`, a
+    writer killed mid-write) are not segments yet and are left out.
+    """
+    compacted = sorted(run_dir.glob(rundir.PARQUET_REQUEST_LOG.format(worker="*")))
+    prefix, _, suffix = rundir.PARQUET_REQUEST_LOG.partition("{worker}")
+    done = {path.name[len(prefix):len(path.name) - len(suffix)] for path in compacted}
+    segments = sorted(path for path in (run_dir / rundir.SEGMENTS_DIR).glob("*.parquet")
+                      if segment_worker(path) not in done)
+    return compacted + segments
 
 
 def worker_logs(run_dir: Path) -> list[Path]:

@@ -11,14 +11,20 @@ one place.
         locust_failures.csv       Locust's failures
         locust_exceptions.csv     Locust's exceptions
         locust_report.html        Locust's own HTML report
-        requests.csv              the raw request log, one row per request (REQUEST_LOG_COLUMNS)
-        requests-<worker>.csv     per-worker raw logs in distributed runs (merged into requests.csv)
-        requests-<worker>.unsent.csv  rows a remote worker kept when its master died (copied in by hand)
+        requests-<worker>.parquet the raw request log of one process (REQUEST_LOG_COLUMNS), Parquet, written
+                                  at the end of the run from its segments ("local" in a single-process run)
+        requests/<worker>-<n>.parquet  the segments: every few seconds each process (or the master, for a
+                                  remote worker's shipped rows) closes one small whole Parquet file; a run
+                                  that died is read from them (see "Parquet raw log" below)
+        requests.csv              the raw request log as CSV (--request-log-format csv, and every run directory
+                                  written before the Parquet log): one row per request
+        requests-<worker>.csv     per-worker CSV logs in distributed runs (merged into requests.csv)
+        requests-<worker>.unsent.csv  CSV rows a remote worker kept when its master died (copied in by hand)
         server/                   server-side snapshots (files and columns below)
         summary.json report.md report.html junit.xml charts/*.png   written by the analysis
 
-The raw request log is plain CSV with a header line, streamed row by row by a
-Locust listener (never held in memory):
+The raw request log has these columns, one row per request, streamed by a
+Locust listener (never held in memory); in CSV with a header line:
 
     ts           request start, Unix epoch seconds with millisecond precision
     type         request type / method: GET, POST, ..., SQL, TASK (scrape completion)
@@ -45,7 +51,18 @@ check never sees them, the analysis leaves them out of the aggregates):
                              iteration's scheduled start, rt_ms = that request's end - scheduled start (its
                              latency from the schedule, coordinated omission included; >= the request's own
                              rt_ms), size, ok and error as the request's
+Parquet raw log (the default): the same columns, typed (REQUEST_LOG_ARROW_TYPES:
+ts and rt_ms float64 rounded to 3 decimals, size int64, ok int8, the rest
+strings, dictionary-encoded and zstd-compressed). A process buffers its rows
+and, every few seconds, writes them as one *segment*, a whole Parquet file
+under a temporary name renamed into `requests/`: a segment is either complete
+or absent, so a process killed outright loses only its unwritten buffer
+(seconds of rows), never a file. When the process ends normally its segments
+are compacted, in order, into `requests-<worker>.parquet` (large row groups),
+written under a temporary name and renamed before the segments are removed: a
+reader takes a worker's compacted file when there is one, else its segments.
 """
+
 
 from __future__ import annotations
 
@@ -64,6 +81,9 @@ LOCUST_HTML = f"{CSV_PREFIX}_report.html"
 REQUEST_LOG = "requests.csv"
 WORKER_REQUEST_LOG = "requests-{worker}.csv"
 UNSENT_REQUEST_LOG = "requests-{worker}.unsent.csv"
+PARQUET_REQUEST_LOG = "requests-{worker}.parquet"
+SEGMENTS_DIR = "requests"
+SEGMENT = "{worker}-{number:06d}.parquet"
 SERVER_DIR = "server"
 
 SUMMARY_JSON = "summary.json"
@@ -81,6 +101,10 @@ TASK_TYPE = "TASK"
 NON_REQUEST_TYPES = (TASK_TYPE, ITERATION_TYPE, SCHEDULE_TYPE)
 # Schedule rows: kept apart from the requests by the analysis (analysis.load).
 SCHEDULE_ROW_TYPES = (ITERATION_TYPE, SCHEDULE_TYPE)
+# The Parquet raw log's column types, as Arrow type names (pyarrow.type_for_alias); stdlib here, Arrow in its readers.
+REQUEST_LOG_ARROW_TYPES = {"ts": "float64", "type": "string", "name": "string", "rt_ms": "float64", "size": "int64",
+                           "ok": "int8", "error": "string", "user": "string", "worker": "string"}
+REQUEST_LOG_FORMATS = ("parquet", "csv")
 
 # run.json: a JSON object with (at least) these keys.
 #   scenario     name of the scenario (str)

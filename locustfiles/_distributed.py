@@ -2,16 +2,22 @@
 
 - A worker's raw log goes where `--request-log-to` says, read from the worker's
   own command line at init (the master's options overwrite the worker's at
-  every spawn): `run-dir`, the worker writes `requests-w<index>.csv` into the
-  run directory itself (local workers, same file system); `master` (the
-  default, `careerload worker`), it sends its rows to the master in batches
-  (`careerload_rows` messages, at most every SHIP_INTERVAL_S or SHIP_BATCH_ROWS
-  rows) and the master writes the same file. Cost: about 90 bytes per request
-  on the wire and the master's time to write them. The master acknowledges each
-  batch once it is written out (`careerload_rows_ack`); a worker whose master
-  is gone (it quits with batches unacknowledged) writes those rows to
-  `<--unsent-dir>/<run>/requests-<worker>.unsent.csv` and says so, instead of
-  dropping them.
+  every spawn): `run-dir`, the worker writes its Parquet segments (or
+  `requests-w<index>.csv` with --request-log-format csv) into the run directory
+  itself (local workers, same file system); `master` (the default, `careerload
+  worker`), it sends its rows to the master as Parquet segments (`careerload_rows`
+  messages: the bytes of one whole Parquet file, at most every SEGMENT_INTERVAL_S
+  or SEGMENT_ROWS rows) and the master writes those bytes, as they came, as a
+  segment of the worker in the run directory: no decoding on the master, and
+  about 4-12 bytes per request on the wire instead of 90 as CSV (measured by
+  benchmarks/generator.py). The master acknowledges each batch once it is
+  written (`careerload_rows_ack`); a worker whose master is gone (it quits with
+  batches unacknowledged) writes those segments to
+  `<--unsent-dir>/<run>/requests/` and says so, instead of dropping them. A
+  segment is named by its batch number on both sides, so one the master wrote
+  but could not confirm is the same file in both places: copied in, it
+  replaces itself instead of counting twice. At the end the master compacts
+  each worker's segments into `requests-<worker>.parquet`.
 - When the test stops, the master asks every worker to stop its users, flush
   its rows and send its last statistics (`careerload_flush`), and waits for
   each one's `careerload_flushed` (FIFO on the same connection, so nothing is
@@ -26,8 +32,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import time
 from pathlib import Path
@@ -39,15 +43,12 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from foundation import rundir
 from foundation.rundir import STATUS_PREFIX
-from locustfiles._request_log import LOG_BUFFER_BYTES, RequestLog
+from locustfiles._request_log import RequestLog, Segments
 from locustfiles._run_state import RUN, now_iso
 
 log = logging.getLogger("careerload")
 
 
-# Remote workers' raw rows: one message per this many rows or this many seconds, whichever first.
-SHIP_BATCH_ROWS = 2000
-SHIP_INTERVAL_S = 1.0
 # How long the master waits, when the test stops, for every worker to confirm its last rows.
 DRAIN_TIMEOUT_S = 15.0
 ROWS_MESSAGE, FLUSH_MESSAGE, FLUSHED_MESSAGE = "careerload_rows", "careerload_flush", "careerload_flushed"
@@ -59,51 +60,35 @@ WAITING_INTERVAL_S = 1.0
 
 
 class ShippedRequestLog(RequestLog):
-    """A remote worker's raw request log: the same rows, sent to the master in batches.
+    """A remote worker's raw request log: the same segments, sent to the master instead of written.
 
-    Each batch is kept until the master acknowledges it: rows sent into a dead
-    connection are not lost, they are written to `unsent_path` when the worker quits.
+    Each segment is kept until the master acknowledges it: segments sent into a
+    dead connection are not lost, they are written to `unsent_dir` when the worker quits.
     """
 
-    def __init__(self, runner: WorkerRunner, worker: str, unsent_path: Path) -> None:
+    def __init__(self, runner: WorkerRunner, worker: str, unsent_dir: Path) -> None:
         self.runner = runner
         self.worker = worker
-        self.path = unsent_path
-        self.file = io.StringIO()
-        self.writer = csv.writer(self.file)
-        self.rows = 0
+        self.unsent_dir = unsent_dir
+        self.columns = [[] for _ in rundir.REQUEST_LOG_COLUMNS]
         self.batch = 0
-        self.unacked: dict[int, tuple[str, int]] = {}  # batch number -> (rows as CSV text, row count)
-        self.shipper = gevent.spawn(self._every_interval)
-
-    def write(self, *args: Any) -> None:
-        super().write(*args)
-        self.rows += 1
-        if self.rows >= SHIP_BATCH_ROWS:
-            self.flush()
+        self.unacked: dict[int, tuple[bytes, int]] = {}  # batch number -> (segment bytes, row count)
+        self.flusher = gevent.spawn(self._flush_every_interval)
 
     def flush(self) -> None:
-        if not self.rows:
+        taken = self.take()
+        if taken is None:
             return
-        text, rows = self.file.getvalue(), self.rows
-        self.file.seek(0)
-        self.file.truncate()
-        self.rows = 0
         self.batch += 1
-        self.unacked[self.batch] = (text, rows)
-        self.runner.send_message(ROWS_MESSAGE, {"rows": text, "count": rows, "batch": self.batch})
+        self.unacked[self.batch] = taken
+        self.runner.send_message(ROWS_MESSAGE, {"segment": taken[0], "count": taken[1], "batch": self.batch})
 
     def acknowledged(self, batch: int) -> None:
         self.unacked.pop(batch, None)
 
-    def _every_interval(self) -> None:
-        while True:
-            gevent.sleep(SHIP_INTERVAL_S)
-            self.flush()
-
     def close(self) -> None:
-        """Send the last rows; what the master does not acknowledge in ACK_WAIT_S goes to the local file."""
-        self.shipper.kill(block=False)
+        """Send the last rows; what the master does not acknowledge in ACK_WAIT_S goes to the local directory."""
+        self.flusher.kill(block=False)
         self.flush()
         deadline = time.monotonic() + ACK_WAIT_S
         while self.unacked and time.monotonic() < deadline:
@@ -113,15 +98,13 @@ class ShippedRequestLog(RequestLog):
 
     def _keep_unsent(self) -> None:
         rows = sum(count for _, count in self.unacked.values())
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a", newline="", encoding="utf-8") as out:
-            if out.tell() == 0:
-                csv.writer(out).writerow(rundir.REQUEST_LOG_COLUMNS)
-            for batch in sorted(self.unacked):
-                out.write(self.unacked[batch][0])
+        segments = Segments(self.unsent_dir, self.worker)
+        for batch in sorted(self.unacked):
+            segments.add(self.unacked[batch][0], number=batch)  # the number the master would have given it
         self.unacked.clear()
-        log.error("the master did not confirm %d request rows of worker %s: kept in %s (copy the file into the "
-                  "master's run directory, then `careerload report` it)", rows, self.worker, self.path.resolve())
+        log.error("the master did not confirm %d request rows of worker %s: kept in %s (copy its files into the "
+                  "master's run directory's %s/, then `careerload report` it)", rows, self.worker,
+                  segments.dir.resolve(), rundir.SEGMENTS_DIR)
 
 
 def register_master(runner: MasterRunner, expect_workers: int, status_line: bool) -> None:
@@ -182,25 +165,27 @@ def worker_of(runner: MasterRunner, client_id: str) -> str:
 
 
 def on_worker_rows(environment: Environment, msg: Any, **_: Any) -> None:
-    """A batch of a remote worker's raw rows: append it to requests-<worker>.csv in the run directory.
+    """A segment of a remote worker's raw rows: written, as it came, into the run directory's requests/.
 
-    The batch is handed to the operating system before it is acknowledged, so a
+    The segment is handed to the operating system before it is acknowledged, so a
     master killed after the acknowledgement still has the rows in its file.
     """
     run_dir = environment.parsed_options.run_dir if environment.parsed_options else ""
     if not run_dir:
         return
-    worker = worker_of(environment.runner, msg.node_id)
-    out = RUN.shipped.get(worker)
-    if out is None:
-        path = Path(run_dir) / rundir.WORKER_REQUEST_LOG.format(worker=worker)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        out = RUN.shipped[worker] = open(path, "a", newline="", encoding="utf-8", buffering=LOG_BUFFER_BYTES)
-        if out.tell() == 0:
-            csv.writer(out).writerow(rundir.REQUEST_LOG_COLUMNS)
-    out.write(msg.data["rows"])
-    out.flush()
+    segments = RUN.shipped.get(msg.node_id)
+    if segments is None:  # numbered after any segments of an earlier process with the same worker id
+        segments = RUN.shipped[msg.node_id] = Segments(Path(run_dir), worker_of(environment.runner, msg.node_id))
+        segments.offset = segments.number
+    segments.add(msg.data["segment"], number=segments.offset + msg.data["batch"])
     environment.runner.send_message(ROWS_ACK_MESSAGE, {"batch": msg.data["batch"]}, client_id=msg.node_id)
+
+
+def compact_shipped() -> None:
+    """The master, at the end: each remote worker's segments into its requests-<worker>.parquet."""
+    for segments in RUN.shipped.values():
+        segments.compact()
+    RUN.shipped.clear()
 
 
 def on_worker_flushed(environment: Environment, msg: Any, **_: Any) -> None:
@@ -223,8 +208,6 @@ def drain_workers(runner: MasterRunner) -> None:
     for client_id in sorted(asked - RUN.flushed):
         log.warning("worker %s did not confirm its last request rows within %.0f s: its raw log may be short",
                     worker_of(runner, client_id), DRAIN_TIMEOUT_S)
-    for out in RUN.shipped.values():
-        out.flush()
 
 
 def on_rows_acknowledged(environment: Environment, msg: Any, **_: Any) -> None:

@@ -42,12 +42,12 @@ from foundation import rundir
 from locustfiles import _live_window, _persona_stats
 from locustfiles._options import option_errors  # (and registers the command line options)
 from locustfiles import _web_ui  # noqa: F401  (registers the web UI's extension)
-from locustfiles._distributed import ShippedRequestLog, drain_workers, register_master, register_worker
+from locustfiles._distributed import ShippedRequestLog, compact_shipped, drain_workers, register_master, register_worker
 from locustfiles._iterations import end_of_schedule, first_request
 from locustfiles._live import watch
 from locustfiles._pacing import ArrivalPacer
 from locustfiles._pools import AccountPool
-from locustfiles._request_log import RequestLog
+from locustfiles._request_log import CsvRequestLog, RequestLog
 from locustfiles._run_json import how_it_ended, write_run_json
 from locustfiles._run_state import RUN, now_iso, worker_id
 from locustfiles._verdict import verdict
@@ -141,12 +141,14 @@ def _prepare_user_process(environment: Environment) -> None:
     if options.run_dir and RUN.request_log is None:
         worker = worker_id(runner)
         if isinstance(runner, WorkerRunner) and RUN.request_log_to == "master":
-            unsent = RUN.unsent_dir / Path(options.run_dir).name / rundir.UNSENT_REQUEST_LOG.format(worker=worker)
-            RUN.request_log = ShippedRequestLog(runner, worker, unsent)
+            RUN.request_log = ShippedRequestLog(runner, worker, RUN.unsent_dir / Path(options.run_dir).name)
             return
-        name = rundir.REQUEST_LOG if worker == "local" else rundir.WORKER_REQUEST_LOG.format(worker=worker)
         Path(options.run_dir).mkdir(parents=True, exist_ok=True)
-        RUN.request_log = RequestLog(Path(options.run_dir) / name, worker)
+        if options.request_log_format == "csv":
+            name = rundir.REQUEST_LOG if worker == "local" else rundir.WORKER_REQUEST_LOG.format(worker=worker)
+            RUN.request_log = CsvRequestLog(Path(options.run_dir) / name, worker)
+        else:
+            RUN.request_log = RequestLog(Path(options.run_dir), worker)
 
 
 @events.request.add_listener
@@ -182,9 +184,7 @@ def on_quitting(environment: Environment, **_: Any) -> None:
     if RUN.request_log is not None:
         RUN.request_log.close()
         RUN.request_log = None
-    for out in RUN.shipped.values():
-        out.close()
-    RUN.shipped.clear()
+    compact_shipped()
     runner = environment.runner
     if isinstance(runner, WorkerRunner) or RUN.scenario is None or environment.parsed_options is None:
         return

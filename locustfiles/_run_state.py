@@ -7,7 +7,7 @@ import os
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import gevent
 from locust.runners import WorkerRunner
@@ -15,7 +15,7 @@ from locust.stats import RequestStats
 
 from locustfiles._pacing import ArrivalPacer
 from locustfiles._pools import AccountPool
-from locustfiles._request_log import RequestLog
+from locustfiles._request_log import CsvRequestLog, RequestLog, Segments
 from scenarios.loader import Scenario
 from scenarios.sliding_window import SlidingWindow
 
@@ -27,7 +27,7 @@ class RunState:
         self.scenario: Scenario | None = None
         self.pool: AccountPool | None = None
         self.pacer: ArrivalPacer | None = None
-        self.request_log: RequestLog | None = None
+        self.request_log: RequestLog | CsvRequestLog | None = None
         self.personas = RequestStats(use_response_times_cache=False)
         self.counters: Counter[str] = Counter()
         self.aborted: str | None = None
@@ -50,7 +50,7 @@ class RunState:
         self.unsent_dir = Path("results")  # a worker's own --unsent-dir, read at init
         self.parent_pid = os.getppid()  # who started this process; another one at the end means it died first
         self.nodes: dict[str, str] = {}  # master: worker id -> Locust client id (host name + uuid)
-        self.shipped: dict[str, TextIO] = {}  # master: requests-<worker>.csv written from workers' rows
+        self.shipped: dict[str, Segments] = {}  # master: Locust client id -> that worker's segments, from its rows
         self.flushed: set[str] = set()  # master: client ids that confirmed their last rows
 
     def count(self, name: str, amount: float = 1) -> None:

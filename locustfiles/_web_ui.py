@@ -43,6 +43,7 @@ from locust.html import get_html_report
 from foundation import rundir
 from foundation.processes import die_with_parent, is_loopback
 from foundation.rawlog import merge_request_logs
+from locustfiles._distributed import compact_shipped
 from locustfiles._run_json import how_it_ended, write_run_json
 from locustfiles._run_state import RUN
 from locustfiles._verdict import verdict
@@ -217,8 +218,7 @@ def close_run(environment: Environment) -> None:
     if RUN.request_log is not None:
         RUN.request_log.close()
         RUN.request_log = None
-    for out in RUN.shipped.values():
-        out.flush()
+    compact_shipped()
     result = verdict(RUN.scenario.thresholds, environment.runner.stats, RUN.personas)
     write_run_json(environment, result, *how_it_ended())
     if options.html_file:

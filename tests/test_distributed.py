@@ -8,7 +8,6 @@ Every process is stopped by PID; the namespaces are deleted in a finally.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
@@ -22,6 +21,7 @@ import pytest
 
 from careerload.locust_processes import stop_child
 from careerload.stack import Stack, find_redis_server
+from raw_log_support import has_segments, raw_rows, rows_per_worker
 from test_personas_support import CLI, REPO, careerload, seed_accounts
 
 SEED_USERS = 5
@@ -35,21 +35,16 @@ def host(target_url: str, database_url: str) -> str:
     return target_url
 
 
-def rows(path: Path) -> int:
-    with open(path, newline="", encoding="utf-8") as f:
-        return sum(1 for _ in csv.reader(f)) - 1
-
-
 def locust_total(run_dir: Path) -> int:
     return sum(entry["num_requests"] for entry in json.loads((run_dir / "locust_stats.json").read_text()))
 
 
 def assert_merged_counts(run_dir: Path, workers: int) -> dict[str, int]:
-    """requests.csv == sum of requests-<worker>.csv == Locust's own total; returns rows per worker."""
-    parts = {p.name: rows(p) for p in sorted(run_dir.glob("requests-*.csv"))}
+    """The rows of every requests-<worker>.parquet == Locust's own total, no segment left; returns rows per worker."""
+    parts = rows_per_worker(run_dir)
     assert len(parts) == workers, parts
-    merged = rows(run_dir / "requests.csv")
-    assert merged == sum(parts.values()) == locust_total(run_dir), (merged, parts, locust_total(run_dir))
+    assert not list((run_dir / "requests").glob("*.parquet")), "segments left after compaction"
+    assert sum(parts.values()) == len(raw_rows(run_dir)) == locust_total(run_dir), (parts, locust_total(run_dir))
     assert all(count > 0 for count in parts.values()), parts
     return parts
 
@@ -88,8 +83,7 @@ def test_two_local_workers_merge_to_the_sum_of_their_logs_and_locusts_total(host
     assert document["workers"] == ["w0", "w1"] and document["lost_workers"] == []
     assert set(document["worker_nodes"]) == {"w0", "w1"}
     # every row is labelled with the worker whose file it came from
-    with open(out / "requests.csv", newline="") as f:
-        assert {row["worker"] for row in csv.DictReader(f)} == {"w0", "w1"}
+    assert {row["worker"] for row in raw_rows(out)} == {"w0", "w1"}
 
 
 def _run_and_kill_a_worker(host: str, out: Path, *options: str) -> tuple[subprocess.Popen, str, float]:
@@ -100,7 +94,7 @@ def _run_and_kill_a_worker(host: str, out: Path, *options: str) -> tuple[subproc
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not (out / "requests-w1.csv").exists():
+        while time.monotonic() < deadline and not has_segments(out, "w1"):
             time.sleep(0.3)
         time.sleep(2)  # some load on both workers
         workers = [pid for pid in children(proc.pid) if "--worker" in cmdline(pid)]
@@ -126,9 +120,9 @@ def test_a_worker_killed_mid_run_is_in_run_json_and_the_report(host: str, tmp_pa
     assert f"worker {lost['worker']} lost at" in output and "carried on" in output
     assert f"Worker {lost['worker']}" in (out / "report.md").read_text()
     assert f"Worker {lost['worker']}" in (out / "report.html").read_text()
-    # the survivor's log and what the killed one wrote before dying are merged; no torn row
-    with open(out / "requests.csv", newline="") as f:
-        assert all(len(row) == 9 for row in csv.reader(f))
+    # the survivor's log and the segments the killed one wrote before dying are all read; none is torn
+    rows = raw_rows(out)
+    assert {row["worker"] for row in rows} == {"w0", "w1"} and all(len(row) == 9 for row in rows)
 
 
 def test_on_worker_loss_stop_ends_the_run_writes_the_report_and_exits_2(host: str, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import psycopg
 
 import pytest
 
+from raw_log_support import raw_rows
 from test_personas_support import careerload, seed_accounts
 
 SEED_USERS = 5
@@ -71,7 +72,7 @@ def test_browsing_and_writing_with_a_database_pool_pass_every_check(host: str, d
     rows = stats(out)
     assert ("POST", "/api/v1/jobs") in rows and ("PUT", "/api/v1/jobs/{id}") in rows
     assert sum(failures for _, failures in rows.values()) == 0
-    personas = {line.split(",")[7] for line in (out / "requests.csv").read_text().splitlines()[1:]}
+    personas = {row["user"] for row in raw_rows(out)}
     assert personas == {"BrowsingUser", "WritingUser"}
 
 

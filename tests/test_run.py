@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from raw_log_support import has_segments, raw_rows
 from test_personas_support import CLI, REPO, careerload, seed_accounts
 
 SEED_USERS = 5
@@ -49,7 +50,7 @@ def test_smoke_passes_and_writes_the_run_directory(host: str, tmp_path: Path) ->
     assert result.returncode == 0, result.stdout + result.stderr
     assert time.monotonic() - started < 30
     assert "verdict PASS" in result.stdout
-    for name in ("run.json", "requests.csv", "locust_stats.csv", "locust_stats_history.csv", "locust_failures.csv",
+    for name in ("run.json", "requests-local.parquet", "locust_stats.csv", "locust_stats_history.csv", "locust_failures.csv",
                  "locust_exceptions.csv", "locust_report.html"):
         assert (out / name).exists(), name
     document = run_json(out)
@@ -60,10 +61,11 @@ def test_smoke_passes_and_writes_the_run_directory(host: str, tmp_path: Path) ->
     names = {name for _, name in rows}
     assert ("POST", "/api/v1/auth/login") in rows and ("GET", "/api/v1/jobs") in rows
     assert all(not re.search(r"/\d+", name) for name in names), names
-    lines = (out / "requests.csv").read_text().splitlines()
-    assert lines[0] == "ts,type,name,rt_ms,size,ok,error,user,worker"
-    assert len(lines) - 1 >= sum(rows.values())  # the raw log is complete; the final CSV may lag
-    assert all(line.split(",")[7] == "BrowsingUser" for line in lines[1:])
+    raw = raw_rows(out)
+    assert list(raw[0]) == ["ts", "type", "name", "rt_ms", "size", "ok", "error", "user", "worker"]
+    assert len(raw) >= sum(rows.values())  # the raw log is complete; the final CSV may lag
+    assert all(row["user"] == "BrowsingUser" for row in raw)
+    assert not list((out / "requests").glob("*.parquet")), "the segments are compacted at the end"
 
 
 def test_an_impossible_threshold_fails_the_run_and_is_named(host: str, tmp_path: Path) -> None:
@@ -123,7 +125,7 @@ def test_ctrl_c_stops_the_load_and_leaves_a_complete_run_directory(host: str, tm
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not (out / "requests.csv").exists():
+        while time.monotonic() < deadline and not has_segments(out, "local"):
             time.sleep(0.5)
         time.sleep(3)  # some load
         proc.send_signal(signal.SIGINT)
@@ -135,9 +137,9 @@ def test_ctrl_c_stops_the_load_and_leaves_a_complete_run_directory(host: str, tm
     document = run_json(out)
     assert document["aborted"] == "interrupted (Ctrl-C)"
     assert document["end"] is not None
-    for name in ("requests.csv", "locust_stats.csv", "locust_stats_history.csv", "locust_report.html"):
+    for name in ("requests-local.parquet", "locust_stats.csv", "locust_stats_history.csv", "locust_report.html"):
         assert (out / name).stat().st_size > 0, name
-    assert len((out / "requests.csv").read_text().splitlines()) > 2
+    assert len(raw_rows(out)) > 1
 
 
 def test_the_web_ui_comes_up_with_the_scenario_picker(host: str, tmp_path: Path) -> None:
@@ -175,8 +177,7 @@ def test_the_database_persona_fires_sql_into_the_statistics(host: str, database_
     assert "jobs by user, newest first" in sql and "job by id" in sql, rows
     # the open model: about 290 iterations are scheduled over the compressed shape
     assert 150 <= sum(sql.values()) <= 400, sql
-    lines = (out / "requests.csv").read_text().splitlines()[1:]
-    assert {line.split(",")[1] for line in lines} == {"SQL", "ITER", "SCHED"}  # + the open model's pseudo-rows
+    assert {row["type"] for row in raw_rows(out)} == {"SQL", "ITER", "SCHED"}  # + the open model's schedule rows
 
 
 def test_a_web_ui_beyond_loopback_needs_a_login(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,30 +3,37 @@
 Real processes on loopback against the session's backend: the smoke scenario at
 --time-scale 0.5 (15 s) with 4 users, killed a few seconds in. Every process is
 found by PID (/proc) and stopped by PID. The request counts the reports give are
-checked against the raw logs' lines, counted here without careerload's code.
+checked against the raw logs, counted here without careerload's code: the CSV
+log's lines (--request-log-format csv, where a kill tears the last row), and
+the Parquet log's segments (whole by construction: a kill loses the unwritten
+buffer, seconds of rows).
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from foundation.processes import free_port
+from locustfiles._request_log import SEGMENT_INTERVAL_S
+from raw_log_support import has_segments
 from test_distributed import children, cmdline, stop
 from test_personas_support import CLI, REPO, careerload, seed_accounts
 
 SEED_USERS = 5
 # smoke at 0.5 lasts 15 s; the kill comes about 3 s after both workers have logged requests.
 LOAD = ("--time-scale", "0.5", "--think-time-scale", "0.2", "--users", "4", "--seed-users", str(SEED_USERS))
+CSV_LOG = ("--request-log-format", "csv")
 
 
 @pytest.fixture(scope="module")
@@ -57,12 +64,16 @@ def gone(pid: int) -> bool:
         return True
 
 
-def wait_for_files(*paths: Path, timeout: float = 30) -> None:
+def wait_for(written: Callable[[], bool], what: object = "the raw logs", timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
-    while not all(p.exists() for p in paths):
-        assert time.monotonic() < deadline, f"never written: {paths}"
+    while not written():
+        assert time.monotonic() < deadline, f"never written: {what}"
         time.sleep(0.2)
     time.sleep(3)  # some load
+
+
+def wait_for_files(*paths: Path, timeout: float = 30) -> None:
+    wait_for(lambda: all(p.exists() for p in paths), paths, timeout)
 
 
 def locust_children(pid: int) -> tuple[int, list[int]]:
@@ -96,26 +107,51 @@ class KilledMaster:
     stdout: str
     stderr: str
     master: int
+    killed_at: float
 
 
-def kill_the_master(host: str, out: Path, workers: int) -> KilledMaster:
+def kill_the_master(host: str, out: Path, workers: int, csv_log: bool = True) -> KilledMaster:
     """`careerload run` whose Locust master (or single Locust process) is SIGKILLed mid-run."""
-    proc = subprocess.Popen([*CLI, "run", "smoke", "--host", host, *LOAD, "--workers", str(workers), "--out", str(out)],
+    proc = subprocess.Popen([*CLI, "run", "smoke", "--host", host, *LOAD, *(CSV_LOG if csv_log else ()),
+                             "--workers", str(workers), "--out", str(out)],
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        logs = [out / f"requests-w{i}.csv" for i in range(workers)] or [out / "requests.csv"]
-        wait_for_files(*logs)
+        if csv_log:
+            wait_for_files(*([out / f"requests-w{i}.csv" for i in range(workers)] or [out / "requests.csv"]))
+        else:
+            wait_for(lambda: all(has_segments(out, w) for w in [f"w{i}" for i in range(workers)] or ["local"]))
         master, _ = locust_children(proc.pid)
         os.kill(master, signal.SIGKILL)
+        killed_at = time.time()
         stdout, stderr = proc.communicate(timeout=90)
     finally:
         stop(proc)
-    return KilledMaster(out, proc.returncode, stdout, stderr, master)
+    return KilledMaster(out, proc.returncode, stdout, stderr, master, killed_at)
 
 
 @pytest.fixture(scope="module")
 def killed_master(host: str, tmp_path_factory: pytest.TempPathFactory) -> KilledMaster:
     return kill_the_master(host, tmp_path_factory.mktemp("master") / "run", workers=2)
+
+
+def parquet_rows(run_dir: Path) -> list[dict]:
+    """Every row of every Parquet file of a run directory's raw log, read with pyarrow alone."""
+    files = sorted(run_dir.glob("requests-*.parquet")) + sorted((run_dir / "requests").glob("*.parquet"))
+    return [row for path in files for row in pq.read_table(path).to_pylist()]
+
+
+def test_a_killed_single_process_run_with_the_parquet_log_loses_seconds_of_rows_not_the_run(
+        host: str, tmp_path: Path) -> None:
+    run = kill_the_master(host, tmp_path / "parquet", workers=0, csv_log=False)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert_marked_incomplete(run.out, "master lost")
+    assert not (run.out / "requests-local.parquet").exists()  # killed: never compacted, read from its segments
+    rows = parquet_rows(run.out)
+    assert len(rows) > 5
+    result = summary(run.out)
+    assert result["aggregate"]["requests"] == len(rows) and result["incomplete"]["torn_rows"] == 0
+    # what was lost is the buffer since the last segment: seconds (SEGMENT_INTERVAL_S), not the run
+    assert run.killed_at - max(row["ts"] for row in rows) < SEGMENT_INTERVAL_S + 3, run.killed_at
 
 
 def test_a_killed_master_gives_exit_2_one_line_and_a_partial_report_of_every_row(killed_master: KilledMaster) -> None:
@@ -171,7 +207,7 @@ def test_a_single_process_run_whose_locust_is_killed_keeps_its_torn_log_beside_t
 
 def test_killing_careerload_run_leaves_a_directory_careerload_report_reads(host: str, tmp_path: Path) -> None:
     out = tmp_path / "run"
-    proc = subprocess.Popen([*CLI, "run", "smoke", "--host", host, *LOAD, "--workers", "2", "--out", str(out)],
+    proc = subprocess.Popen([*CLI, "run", "smoke", "--host", host, *LOAD, *CSV_LOG, "--workers", "2", "--out", str(out)],
                             cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     locust: list[int] = []
     try:
@@ -212,7 +248,7 @@ def test_a_remote_worker_whose_master_dies_keeps_its_unconfirmed_rows_and_says_w
                                "--unsent-dir", str(unsent)],
                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        wait_for_files(out / "requests-w0.csv")  # written by the master from the worker's rows
+        wait_for(lambda: has_segments(out, "w0"))  # written by the master from the worker's rows
         master, _ = locust_children(run.pid)
         os.kill(master, signal.SIGKILL)
         assert run.wait(timeout=60) == 2
@@ -222,18 +258,17 @@ def test_a_remote_worker_whose_master_dies_keeps_its_unconfirmed_rows_and_says_w
     finally:
         stop(run)
         stop(worker)
-    kept = unsent / out.name / "requests-w0.unsent.csv"
+    kept = unsent / out.name / "requests"
     assert f"kept in {kept}" in output, output
-    with open(kept, newline="") as f:
-        rows = list(csv.reader(f))
-    assert rows[0] == ["ts", "type", "name", "rt_ms", "size", "ok", "error", "user", "worker"]
-    assert len(rows) > 2 and all(len(row) == 9 and row[-1] == "w0" for row in rows[1:])
-    with open(out / "requests-w0.csv", newline="") as f:
-        shipped = {tuple(row) for row in csv.reader(f)}
-    assert not shipped & {tuple(row) for row in rows[1:]}  # only what the master never confirmed
-    # copied into the run directory, the kept rows join the report
+    kept_files = sorted(kept.glob("w0-*.parquet"))
+    rows = [row for path in kept_files for row in pq.read_table(path).to_pylist()]
+    assert kept_files and len(rows) > 1 and all(len(row) == 9 and row["worker"] == "w0" for row in rows)
+    shipped = {tuple(row.values()) for row in parquet_rows(out)}
+    assert not shipped & {tuple(row.values()) for row in rows}  # only what the master never confirmed
+    # copied into the run directory's requests/, the kept rows join the report
     before = summary(out)["aggregate"]["requests"]
-    shutil.copy(kept, out / kept.name)
+    for path in kept_files:
+        shutil.copy(path, out / "requests" / path.name)
     result = careerload("report", str(out), timeout=120)
     assert result.returncode in (0, 1), result.stdout + result.stderr
-    assert summary(out)["aggregate"]["requests"] == before + len(rows) - 1
+    assert summary(out)["aggregate"]["requests"] == before + len(rows)

@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from analysis.load import load_run_dir
+from analysis.load import ENGINE_MEMORY, load_run_dir
 from analysis.report import analyse, choose_thresholds
 from analysis.percentiles import nearest_rank_index
 from analysis.stats import compute
@@ -41,7 +41,7 @@ def pick_run_dir() -> Path:
 
 
 RUN_DIR = pick_run_dir()
-data = load_run_dir(RUN_DIR)
+data = load_run_dir(RUN_DIR, ENGINE_MEMORY)  # the whole raw log as a DataFrame, to explore
 print(f"run directory: {RUN_DIR}")
 print({key: data.run.get(key) for key in ("scenario", "host", "start", "end", "aborted")})
 
