@@ -6,11 +6,13 @@ come back to Python. Every figure is computed so that it is the same number,
 to the last digit, as the in-memory engine's (analysis.raw_stats) on the same
 rows; tests/test_raw_query.py runs both on the same runs:
 
-- percentiles: DuckDB's `quantile_disc` (over integer microseconds, QUANTILE_OF:
-  the same order, half the memory) with a DOUBLE fraction is the nearest
-  rank of foundation.nearest_rank (numpy's inverted_cdf): index ceil(n·q) − 1,
+- percentiles: the nearest rank of foundation.nearest_rank, in two scans
+  (`quantiles_by_sets`): counts per latency bin locate the rank, then the rows
+  of that bin alone give its value. DuckDB's `quantile_disc` (used for the
+  over-time buckets only, a slice of time at a time: it holds every value it
+  is given) with a DOUBLE fraction is the same rank: index ceil(n·q) − 1,
   computed as n − floor(n − n·q) − 1, which for q ≥ 0.5 is exact in floating
-  point (n − n·q is exact there), like numpy's n·q − 1. Checked for every n up
+  point (n − n·q is exact there), like numpy's n·q − 1; checked for every n up
   to 400 and the n·q-integral edges in the tests. (A DECIMAL literal such as
   `0.95` takes DuckDB's integer path instead, which rounds differently at those
   edges; so fractions are always bound as DOUBLE.)
