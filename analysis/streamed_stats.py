@@ -60,7 +60,7 @@ def span_figures(query: RawQuery, where: str, params: list[Any], duration_s: flo
     total, by_persona = (sets[(REAL,)].only(lambda key: key[0]),
                          sets[(REAL, "persona")].only(lambda key: key[0]))
     by_persona.keys = [key[1:] for key in by_persona.keys]
-    aggregate = group_rows(total, [(AGGREGATED, None)], duration_s)
+    aggregate = group_rows(total, [(AGGREGATED, None)] * len(total.keys), duration_s)  # none: a span without requests
     personas = group_rows(by_persona, [(persona, None) for (persona,) in by_persona.keys], duration_s)
     for row in personas:
         del row["method"]

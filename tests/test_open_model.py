@@ -7,7 +7,6 @@ stops by itself (an abort, or the end of its shape).
 
 from __future__ import annotations
 
-import csv
 import json
 import statistics
 from datetime import datetime
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from foundation import rundir
+from raw_log_support import raw_rows as any_format_rows
 from test_personas_support import careerload, seed_accounts
 
 SEED_USERS = 5
@@ -29,8 +29,10 @@ def host(target_url: str, database_url: str) -> str:
 
 
 def raw_rows(run_dir: Path) -> list[dict[str, str]]:
-    with open(run_dir / rundir.REQUEST_LOG, newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
+    """The raw log's rows, whichever format, with values spelled as the CSV log writes them."""
+    spell = {"ts": "{:.3f}".format, "rt_ms": "{:.3f}".format}
+    return [{key: spell[key](value) if key in spell else ("" if value is None else str(value))
+             for key, value in row.items()} for row in any_format_rows(run_dir)]
 
 
 def of_type(rows: list[dict[str, str]], request_type: str, name: str | None = None) -> list[dict[str, str]]:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.load import ENGINE_MEMORY
 from analysis.report import report
 from analysis.synthetic import Endpoint, synthesise, write_request_log, write_run_json
 from foundation import rundir
@@ -164,6 +165,10 @@ def test_the_open_model_counts_drops_and_times_first_requests_from_the_schedule(
     assert {(e["method"], e["name"]) for e in summary["endpoints"]} == {("GET", "/api/v1/jobs"), ("GET", "/api/v1/jobs/{id}")}
     assert (run_dir / "charts" / "start_rate.png").is_file()
     assert "Open model" in (run_dir / "report.md").read_text()
+    # the in-memory engine says the same, to the last digit (the default above is out of core)
+    memory = report(run_dir, engine=ENGINE_MEMORY, out_dir=tmp_path / "memory").summary
+    for key in ("stages", "open_model", "thresholds", "aggregate", "endpoints"):
+        assert json.dumps(getattr(memory, key), default=str) == json.dumps(summary[key], default=str), key
 
 
 def test_memory_growth_is_the_slope_of_the_backends_rss(tmp_path: Path) -> None:
