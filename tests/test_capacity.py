@@ -27,6 +27,7 @@ from foundation.processes import free_port
 from profiles.operations import OPERATIONS
 from scenarios.loader import load_scenario
 from scenarios.step_scenario import DROP_LIMIT, step_document, to_toml
+from raw_log_support import raw_rows
 from test_personas_support import REPO, careerload, seed_accounts
 
 # 200 ms per request: well above the scheduling jitter a Locust process sees on two cores shared with three
@@ -233,7 +234,7 @@ def test_the_capacity_found_is_the_fixtures_within_15_percent(fixture_host: str,
     assert f"max sustainable {best['offered']:g} iterations/s" in result.stdout
     # every step is a run directory that `careerload report` re-judges over the whole step
     failing = out / first["run_dir"]
-    assert (failing / "requests.csv").is_file() and (failing / "scenario.toml").is_file()
+    assert raw_rows(failing) and (failing / "scenario.toml").is_file()
     report = careerload("report", str(failing))
     assert report.returncode == 1 and "FAIL p95 aggregate" in report.stdout, report.stdout + report.stderr
 

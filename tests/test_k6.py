@@ -9,7 +9,6 @@ seconds and two users each; they are skipped, with the reason, without the wheel
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 import subprocess
@@ -23,6 +22,7 @@ from foundation.nearest_rank import nearest_rank_index
 from scenarios.k6_thresholds import from_table, parse_expression
 from scenarios.loader import load_scenario, parse_scenario
 from scenarios.thresholds import ScenarioError, Threshold
+from raw_log_support import raw_rows
 from test_personas_support import careerload
 
 K6 = shutil.which("k6", path=str(Path(sys.executable).parent)) or shutil.which("k6")
@@ -320,11 +320,10 @@ def test_an_imported_script_gets_the_verdict_k6_gives_on_the_same_backend(target
     verdict = json.loads((tmp_path / "run" / "summary.json").read_text())["verdict"]
     assert verdict == ("FAIL" if share > 0 else "PASS")
     # played by DeclarativeUser through the normal request path: the raw log has its rows and its check failures
-    with open(tmp_path / "run" / "requests.csv", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = raw_rows(tmp_path / "run")
     assert {row["user"] for row in rows} == {"DeclarativeUser"}
     assert {row["name"] for row in rows} == ({"/api/v1/jobs", "/api/v1/health"} if share else {"/api/v1/health"})
-    assert {row["error"] for row in rows if row["ok"] == "0"} == \
+    assert {row["error"] for row in rows if int(row["ok"]) == 0} == \
         ({"HTTP 401, expected 200 (status is 200)"} if share else set())
 
 
