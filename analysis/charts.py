@@ -49,12 +49,17 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
-def _time_axis(timeline: Timeline) -> tuple[np.ndarray, str]:
-    """Minutes for runs longer than ten minutes, seconds otherwise."""
-    t = timeline.frame["t_s"].to_numpy()
-    if t.size and t.max() > 600:
-        return t / 60.0, "time since start (min)"
-    return t, "time since start (s)"
+def _time_unit(last_s: float) -> tuple[float, str]:
+    """Minutes for runs longer than ten minutes, seconds otherwise: (divisor of the seconds, axis label)."""
+    if last_s > 600:
+        return 60.0, "time since start (min)"
+    return 1.0, "time since start (s)"
+
+
+def _time_axis(t_s: np.ndarray) -> tuple[np.ndarray, float, str]:
+    """Seconds since the start as the time axis: (x, divisor, axis label)."""
+    divisor, label = _time_unit(float(t_s.max()) if t_s.size else 0.0)
+    return t_s / divisor, divisor, label
 
 
 def _stage_bands(ax: Any, stages: list[dict[str, Any]], divisor: float) -> None:
@@ -70,12 +75,6 @@ def _stage_bands(ax: Any, stages: list[dict[str, Any]], divisor: float) -> None:
                 fontsize="x-small", color="#555555", clip_on=True)
 
 
-def _divisor(timeline: Timeline) -> float:
-    """What _time_axis divided the seconds by."""
-    t = timeline.frame["t_s"].to_numpy()
-    return 60.0 if t.size and t.max() > 600 else 1.0
-
-
 def _bucket_note(timeline: Timeline) -> str:
     return (f"{timeline.bucket_s:g} s buckets of the raw request log" if timeline.source == "raw request log"
             else "Locust's stats history")
@@ -85,10 +84,10 @@ def latency_over_time(summary: Summary, timeline: Timeline, path: Path) -> Chart
     """Aggregate p50/p95/p99 per bucket, with the aggregate latency thresholds as horizontal lines."""
     fig = Figure(figsize=(10, 4.5))
     ax = fig.add_subplot()
-    x, xlabel = _time_axis(timeline)
+    x, divisor, xlabel = _time_axis(timeline.frame["t_s"].to_numpy())
     for key in TIMELINE_QUANTILES:
         ax.plot(x, timeline.frame[f"{key}_ms"], label=key, color=QUANTILE_COLOURS[key], linewidth=1.2)
-    _stage_bands(ax, summary.stages, _divisor(timeline))
+    _stage_bands(ax, summary.stages, divisor)
     for result in summary.thresholds:  # whole-run thresholds: a stage's or a ratio's level is not a line here
         if (result["scope"] == "aggregate" and result["metric"] in LATENCY_METRICS and not result.get("span")
                 and not result.get("relative_to")):
@@ -113,8 +112,8 @@ def latency_per_persona(timeline: Timeline, stages: list[dict[str, Any]], path: 
     """
     fig = Figure(figsize=(10, 4.5))
     ax = fig.add_subplot()
-    x, xlabel = _time_axis(timeline)
-    _stage_bands(ax, stages, _divisor(timeline))
+    x, divisor, xlabel = _time_axis(timeline.frame["t_s"].to_numpy())
+    _stage_bands(ax, stages, divisor)
     for name, p95 in sorted(timeline.persona_p95_ms.items()):
         ax.plot(x, p95, label=name, linewidth=1.2, marker=".", markersize=3)
     values = np.concatenate(list(timeline.persona_p95_ms.values()))
@@ -135,8 +134,8 @@ def throughput_users(timeline: Timeline, stages: list[dict[str, Any]], path: Pat
     """Requests/s on the left axis, Locust's user count on the right when it was recorded."""
     fig = Figure(figsize=(10, 4.5))
     ax = fig.add_subplot()
-    x, xlabel = _time_axis(timeline)
-    _stage_bands(ax, stages, _divisor(timeline))
+    x, divisor, xlabel = _time_axis(timeline.frame["t_s"].to_numpy())
+    _stage_bands(ax, stages, divisor)
     lines = ax.plot(x, timeline.frame["requests_per_s"], color="#4c78a8", label="requests/s")
     users = timeline.frame["users"].to_numpy(dtype=float)
     title = "Throughput and users over time"
@@ -160,8 +159,8 @@ def failures_over_time(timeline: Timeline, stages: list[dict[str, Any]], path: P
     """Failures/s, and the failure ratio per bucket on the right axis."""
     fig = Figure(figsize=(10, 4.5))
     ax = fig.add_subplot()
-    x, xlabel = _time_axis(timeline)
-    _stage_bands(ax, stages, _divisor(timeline))
+    x, divisor, xlabel = _time_axis(timeline.frame["t_s"].to_numpy())
+    _stage_bands(ax, stages, divisor)
     failures = timeline.frame["failures_per_s"].to_numpy(dtype=float)
     requests = timeline.frame["requests_per_s"].to_numpy(dtype=float)
     lines = ax.plot(x, failures, color="#d62728", label="failures/s")
@@ -184,15 +183,13 @@ def start_rate(series: dict[str, list[float]], stages: list[dict[str, Any]], pat
     """The open model: iterations the schedule asked to start per second, those started, those dropped."""
     fig = Figure(figsize=(10, 4.5))
     ax = fig.add_subplot()
-    t = np.asarray(series["t_s"], dtype=float)
-    divisor = 60.0 if t.size and t.max() > 600 else 1.0
+    x, divisor, xlabel = _time_axis(np.asarray(series["t_s"], dtype=float))
     _stage_bands(ax, stages, divisor)
-    x = t / divisor
     ax.plot(x, series["intended_per_s"], color="#9d9d9d", linestyle="--", drawstyle="steps-post", label="intended starts/s")
     ax.plot(x, series["achieved_per_s"], color="#4c78a8", drawstyle="steps-post", label="achieved starts/s")
     ax.plot(x, series["dropped_per_s"], color="#d62728", drawstyle="steps-post", label="dropped/s")
     ax.set_title("Iteration start rate: intended vs achieved (open model)")
-    ax.set_xlabel("time since start (min)" if divisor == 60.0 else "time since start (s)")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("iterations/s")
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
@@ -263,9 +260,7 @@ def _server_axis(summary: Summary, stats: RunStats) -> tuple[float, float, str]:
     """
     snapshots = summary.server["snapshots"]
     origin = stats.window.start if stats.window.start is not None else snapshots["first_ts"]
-    if snapshots["last_ts"] - origin > 600:
-        return origin, 60.0, "time since start (min)"
-    return origin, 1.0, "time since start (s)"
+    return (origin, *_time_unit(snapshots["last_ts"] - origin))
 
 
 def _times(series: dict[str, Any], origin: float, divisor: float) -> np.ndarray:
