@@ -104,28 +104,37 @@ def _schedule_requests(sched: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def _row_kinds(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Masks of the `ITER start`, `ITER dropped` and `SCHED` rows (compared on the categories, not per row)."""
+    iteration = (rows["type"] == rundir.ITERATION_TYPE).to_numpy()
+    return (iteration & (rows["name"] == rundir.ITERATION_START).to_numpy(),
+            iteration & (rows["name"] == rundir.ITERATION_DROPPED).to_numpy(),
+            (rows["type"] == rundir.SCHEDULE_TYPE).to_numpy())
+
+
 def iteration_figures(schedule: pd.DataFrame | None, intervals: list[Interval] | None) -> IterationFigures | None:
     """The open model's figures of the schedule rows that start in the intervals (None: the whole run)."""
     if schedule is None:
         return None
     rows = schedule if intervals is None else rows_in(schedule, intervals)
-    kind, name = rows["type"].astype(str).to_numpy(), rows["name"].astype(str).to_numpy()
-    starts = (kind == rundir.ITERATION_TYPE) & (name == rundir.ITERATION_START)
-    drops = (kind == rundir.ITERATION_TYPE) & (name == rundir.ITERATION_DROPPED)
-    users = rows["user"].astype(str).to_numpy()
+    starts, drops, scheduled = _row_kinds(rows)
+    sizes = rows["size"].to_numpy()
+    users = rows["user"].astype("category").cat
+    codes = users.codes.to_numpy()
+    starts_of = np.bincount(codes[starts], minlength=len(users.categories))
+    drops_of = np.bincount(codes[drops], weights=sizes[drops], minlength=len(users.categories))
     started: dict[str | None, int] = {None: int(starts.sum())}
-    dropped: dict[str | None, int] = {None: int(rows["size"].to_numpy()[drops].sum())}
-    for persona in np.unique(users):
-        mine = users == persona
-        started[str(persona)] = int((starts & mine).sum())
-        dropped[str(persona)] = int(rows["size"].to_numpy()[drops & mine].sum())
+    dropped: dict[str | None, int] = {None: int(sizes[drops].sum())}
+    for code in np.unique(codes):  # the personas with a row in the span
+        started[str(users.categories[code])] = int(starts_of[code])
+        dropped[str(users.categories[code])] = int(drops_of[code])
     lateness = rows["rt_ms"].to_numpy(dtype=np.float64)[starts]
     quantiles = grouped_quantiles(lateness, np.zeros(lateness.size, np.int8), 1,
                                   tuple(PERCENTILES[key] for key in LATENESS_QUANTILES))[0]
     lateness_ms = {key: None if math.isnan(value) else round(float(value), 3)
                    for key, value in zip(LATENESS_QUANTILES, quantiles)}
     lateness_ms["max"] = round(float(lateness.max()), 3) if lateness.size else None
-    sched = rows[kind == rundir.SCHEDULE_TYPE]
+    sched = rows[scheduled]
     duration = None if intervals is None else total_duration(intervals)
     from_schedule = RequestFigures(*raw_figures(_schedule_requests(sched), duration)) if len(sched) else None
     return IterationFigures(started, dropped, lateness_ms, from_schedule)
@@ -137,10 +146,8 @@ def over_time(shape: dict[str, Any], schedule: pd.DataFrame, start: float, durat
     nbuckets = max(int(math.ceil(duration_s / bucket_s)), 1)
     edges = np.arange(nbuckets + 1) * bucket_s
     widths = np.minimum(edges[1:], duration_s) - edges[:-1]
-    kind, name = schedule["type"].astype(str).to_numpy(), schedule["name"].astype(str).to_numpy()
     codes = np.clip((schedule["ts"].to_numpy() - start) // bucket_s, 0, nbuckets - 1).astype(np.int64)
-    starts = (kind == rundir.ITERATION_TYPE) & (name == rundir.ITERATION_START)
-    drops = (kind == rundir.ITERATION_TYPE) & (name == rundir.ITERATION_DROPPED)
+    starts, drops, _ = _row_kinds(schedule)
     started = np.bincount(codes[starts], minlength=nbuckets)
     dropped = np.bincount(codes[drops], weights=schedule["size"].to_numpy(np.float64)[drops], minlength=nbuckets)
     wanted = [intended(shape, edges[i], edges[i] + widths[i]) for i in range(nbuckets)]
