@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from analysis.server import read_server
@@ -120,21 +121,23 @@ class RunData:
 
 
 def read_schedule_rows(raw: RawLog) -> pd.DataFrame | None:
-    """The schedule rows alone (the out-of-core engine): Parquet is filtered as it is read, batch by batch, so
-    memory follows the schedule rows, not the requests. A CSV log has no filter on the way in: it is read whole."""
-    if raw.format == "csv":
-        return split_schedule_rows(read_raw_log(raw))[1]
-    strings = [column for column, dtype in REQUEST_LOG_DTYPES.items() if dtype == "category"]
+    """The schedule rows alone (the out-of-core engine), filtered batch by batch as the files are read (Parquet
+    or CSV), so memory follows the schedule rows, not the requests."""
+    csv_format = ds.CsvFileFormat(  # quoted newlines allowed: an error message may hold one
+        parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+        convert_options=pa_csv.ConvertOptions(column_types={
+            column: pa.string() if dtype == "category" else _ARROW_TYPES[dtype]
+            for column, dtype in REQUEST_LOG_DTYPES.items()}))
     try:
-        table = pq.read_table(raw.paths, columns=list(REQUEST_LOG_DTYPES), read_dictionary=strings,
-                              filters=[("type", "in", list(rundir.SCHEDULE_ROW_TYPES))])
+        source = ds.dataset(raw.paths, format="parquet" if raw.format == "parquet" else csv_format)
+        table = source.to_table(columns=list(REQUEST_LOG_DTYPES),
+                                filter=ds.field("type").isin(list(rundir.SCHEDULE_ROW_TYPES)))
     except (pa.ArrowInvalid, OSError) as exc:
         raise RunDirError(f"the raw request log of {raw.paths[0].parent} is malformed: {exc}") from exc
     if not table.num_rows:
         return None
-    table = table.unify_dictionaries().cast(pa.schema(
-        [(column, _ARROW_TYPES[dtype]) for column, dtype in REQUEST_LOG_DTYPES.items()]))
-    return table.to_pandas()
+    return table.unify_dictionaries().cast(pa.schema(
+        [(column, _ARROW_TYPES[dtype]) for column, dtype in REQUEST_LOG_DTYPES.items()])).to_pandas()
 
 
 def split_schedule_rows(log: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
