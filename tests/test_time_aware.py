@@ -9,6 +9,10 @@ nearest-rank percentile of exactly the rows it should cover.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import time
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +25,8 @@ from analysis.synthetic import Endpoint, synthesise, write_request_log, write_ru
 from foundation import rundir
 from scenarios.loader import load_scenario
 from scenarios.thresholds import ScenarioError, Threshold
+from stalling_proxy import delaying_proxy
+from test_personas_support import CLI, REPO, seed_accounts
 
 START = 1_760_000_000.0
 # (label, duration s, median ms of GET /api/v1/jobs): a baseline, a spike, a recovery
@@ -293,17 +299,12 @@ RECOVERY_STARTS_S = 9.0
 
 @pytest.fixture(scope="module")
 def spike_host(target_url: str, database_url: str) -> str:
-    from test_personas_support import seed_accounts
-
     seed_accounts(database_url, 5, 30)
     return target_url
 
 
 def load_start(run_json: Path, timeout_s: float = 60.0) -> float:
     """When the load started, from run.json (written then with status running)."""
-    from datetime import datetime
-    import time
-
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
@@ -319,13 +320,6 @@ def load_start(run_json: Path, timeout_s: float = 60.0) -> float:
 @pytest.mark.parametrize("recovers", [True, False])
 def test_a_spike_that_does_not_recover_fails_its_relative_threshold(spike_host: str, tmp_path: Path,
                                                                     recovers: bool) -> None:
-    import os
-    import subprocess
-    import time
-
-    from stalling_proxy import delaying_proxy
-    from test_personas_support import CLI, REPO
-
     scenario, out = tmp_path / "spike.toml", tmp_path / "spike"
     scenario.write_text(SPIKE)
     # 20 ms on every request keeps the baseline's p95 away from zero, so the ratio is not a ratio of noise
