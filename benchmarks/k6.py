@@ -57,7 +57,6 @@ elif VARIANT:  # imported by Locust as the locustfile: careerload's persona
 
 else:  # the benchmark driver
     import argparse
-    import csv
     import json
     import shutil
     import statistics
@@ -67,6 +66,7 @@ else:  # the benchmark driver
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from analysis.load import find_raw_log, read_raw_log  # noqa: E402
     from benchmarks.generator import canned, server_code  # noqa: E402
     from foundation.nearest_rank import nearest_rank  # noqa: E402
 
@@ -136,9 +136,8 @@ export default function () {
             rps = entry["num_requests"] / (entry["last_request_timestamp"] - entry["start_time"])
             if not raw_log:
                 return rps, None
-            with open(Path(tmp) / "requests.csv", newline="") as handle:
-                times = sorted(float(r["rt_ms"]) for r in csv.DictReader(handle) if r["name"] == "/api/v1/jobs")
-            return rps, nearest_rank(times, 0.95)
+            log = read_raw_log(find_raw_log(Path(tmp)))  # whichever format the run wrote
+            return rps, nearest_rank(sorted(log.loc[log["name"] == "/api/v1/jobs", "rt_ms"]), 0.95)
 
     def main() -> int:
         parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -112,7 +112,7 @@ def main() -> int:
     wire_bytes = len(msgpack.packb(runner.last)) / sent
 
     with tempfile.TemporaryDirectory() as tmp:
-        log = RequestLog(Path(tmp) / "requests.csv", "local")
+        log = RequestLog(Path(tmp), "local")
 
         def write() -> None:
             for ts, kind, name, rt, ok, persona in rows:

@@ -25,7 +25,6 @@ and its latency from the schedule shows the stall.
 from __future__ import annotations
 
 import argparse
-import csv
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from analysis.load import find_raw_log, read_raw_log  # noqa: E402
 from careerload.stack import Stack  # noqa: E402
 from foundation import rundir  # noqa: E402
 from foundation.logins import seed_password  # noqa: E402
@@ -56,8 +56,7 @@ def scenario(kind: str, users: int, rate: float, seconds: int) -> str:
 
 
 def figures(run_dir: Path) -> dict[str, float]:
-    with open(run_dir / rundir.REQUEST_LOG, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
+    rows = read_raw_log(find_raw_log(run_dir)).to_dict("records")  # whichever format the run wrote
     requests = sorted(float(r["rt_ms"]) for r in rows
                       if r["type"] not in rundir.NON_REQUEST_TYPES and not r["name"].endswith("/auth/login"))
     out = {"requests": len(requests), "p50": nearest_rank(requests, 0.5), "p95": nearest_rank(requests, 0.95),
